@@ -1,0 +1,115 @@
+"""Channel, noise and SNR estimation from the LTF, and pilot tracking through a frame.
+
+Shapes: F frames, U used carriers, S OFDM symbols (header + data), P pilots.
+
+* LS: H_ls = (Y1 + Y2) / 2 * X* on every used carrier (the LTF is a full pilot symbol),
+  noise variance sigma^2 = mean |Y1 - Y2|^2 / 2, SNR = (mean |H_ls|^2 - sigma^2/2) / sigma^2.
+* LMMSE: H = R (R + s I)^-1 H_ls with R the frequency correlation of a uniform power-delay
+  profile over the cyclic prefix and s = (sigma^2/2) / mean|H|^2, computed through R's
+  eigen-decomposition, with the per-carrier error variance of the estimate.
+* Tracking (time interpolation): per symbol, the pilots give a common phase and a phase
+  slope across carriers (timing drift from the sample-rate offset); both are fitted over
+  the frame as straight lines in the symbol index and removed from every carrier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from dsp.frame import FrameFormat
+
+
+@dataclass
+class ChannelEstimate:
+    """h: complex64 ``[F, U]``; error_var: float32 ``[F, U]``; noise_var, snr_db: float ``[F]``."""
+
+    h: np.ndarray
+    error_var: np.ndarray
+    noise_var: np.ndarray
+    snr_db: np.ndarray
+
+
+@lru_cache(maxsize=8)
+def _pdp_eigen(fmt: FrameFormat) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-decomposition (lambda ``[U]``, U ``[U, U]``) of the normalized frequency
+    correlation of a uniform power-delay profile over ``[0, cp_len)`` samples."""
+    k = fmt.used_carriers.astype(np.float64)
+    delays = np.arange(fmt.cp_len)
+    phase = np.exp(-2j * np.pi * np.outer(k, delays) / fmt.fft_size)
+    corr = phase @ phase.conj().T / fmt.cp_len
+    lam, vec = np.linalg.eigh(corr)
+    return np.clip(lam, 0.0, None).astype(np.float32), vec.astype(np.complex64)
+
+
+def estimate_channel(ltf1: np.ndarray, ltf2: np.ndarray, fmt: FrameFormat, method: str = "lmmse"
+                     ) -> ChannelEstimate:
+    """Estimate from the two LTF spectra at the used carriers, each complex ``[F, U]``."""
+    known = np.conj(fmt.ltf_values)
+    h_ls = 0.5 * (ltf1 + ltf2) * known
+    noise_var = np.maximum(np.mean(np.abs(ltf1 - ltf2) ** 2, axis=1) / 2, 1e-12)
+    signal = np.maximum(np.mean(np.abs(h_ls) ** 2, axis=1) - noise_var / 2, 1e-12)
+    snr_db = 10 * np.log10(signal / noise_var)
+    if method == "ls":
+        error = np.broadcast_to((noise_var / 2)[:, None], h_ls.shape)
+        return ChannelEstimate(h_ls.astype(np.complex64), error.astype(np.float32), noise_var, snr_db)
+    lam, vec = _pdp_eigen(fmt)
+    s = (noise_var / 2 / signal).astype(np.float32)[:, None]  # [F, 1]
+    shrink = lam[None, :] / (lam[None, :] + s)  # [F, U]
+    coeffs = h_ls @ vec.conj()  # rows: U^H h_ls for each frame
+    h = (coeffs * shrink) @ vec.T
+    # error covariance diag: sum_i |U_ki|^2 * lambda_i * s / (lambda_i + s) * signal
+    error = (lam[None, :] * s / (lam[None, :] + s)) @ (np.abs(vec) ** 2).T * signal[:, None]
+    return ChannelEstimate(h.astype(np.complex64), error.astype(np.float32), noise_var, snr_db)
+
+
+def _line_fit(values: np.ndarray) -> np.ndarray:
+    """Least-squares straight line through each row of ``values`` ``[F, S]``, evaluated at 0..S-1."""
+    n = np.arange(values.shape[1], dtype=np.float64)
+    centred = n - n.mean()
+    slope = (values - values.mean(axis=1, keepdims=True)) @ centred / np.sum(centred ** 2)
+    return values.mean(axis=1, keepdims=True) + slope[:, None] * centred[None, :]
+
+
+def track_phase(pilots: np.ndarray, h_pilots: np.ndarray, pilot_values: np.ndarray, carriers: np.ndarray,
+                fmt: FrameFormat) -> np.ndarray:
+    """Phase correction ``exp(-j(theta_n + slope_n k))`` for every symbol and the chosen carriers.
+
+    pilots: received pilots ``[F, S, P]``; h_pilots: channel at the pilots ``[F, P]``;
+    pilot_values: known pilot values ``[S, P]``; carriers: indices into the used carriers
+    ``[C]``. Returns complex64 ``[F, S, C]``.
+
+    theta_n = a + b n: first b = angle(sum_n c_n c*_(n-1)) (robust to wrapping) and
+    a = angle(sum_n c_n e^(-j b n)), c_n the channel-weighted pilot correlation, then a
+    least-squares line through the residual phases refines both; the slope
+    (radians per carrier) is fitted per symbol, then as a line over the frame.
+    """
+    ratio = pilots * np.conj(h_pilots)[:, None, :] * pilot_values[None]  # [F, S, P]
+    common = ratio.sum(axis=2)  # [F, S]
+    step = np.angle(np.sum(common[:, 1:] * np.conj(common[:, :-1]), axis=1))  # [F]
+    n = np.arange(common.shape[1])
+    ramp = np.exp(-1j * step[:, None] * n[None, :])
+    offset = np.angle(np.sum(common * ramp, axis=1))
+    theta = offset[:, None] + step[:, None] * n[None, :]
+    # refine: least-squares line through the (now small) residual phases
+    theta = theta + _line_fit(np.angle(common * np.exp(-1j * theta)))
+    k = fmt.pilot_carriers.astype(np.float64)
+    weights = np.abs(h_pilots) ** 2  # [F, P]
+    residual = np.angle(ratio * np.exp(-1j * theta)[:, :, None])  # [F, S, P]
+    slope = np.sum(weights[:, None, :] * k * residual, axis=2) / np.maximum(
+        np.sum(weights * k ** 2, axis=1), 1e-12)[:, None]
+    slope = _line_fit(slope)
+    k_out = fmt.used_carriers[carriers].astype(np.float32)
+    phase = theta.astype(np.float32)[:, :, None] + slope.astype(np.float32)[:, :, None] * k_out[None, None, :]
+    return unit_phasor(-phase)
+
+
+def unit_phasor(phase: np.ndarray) -> np.ndarray:
+    """exp(j phase) as complex64, through float32 cos/sin (several times faster than complex exp)."""
+    phase = np.asarray(phase, np.float32)
+    out = np.empty(phase.shape, np.complex64)
+    np.cos(phase, out=out.real)
+    np.sin(phase, out=out.imag)
+    return out

@@ -1,0 +1,200 @@
+"""The streaming OFDM receive front end: detection through equalization, batched.
+
+``OfdmReceiver.process(samples)`` takes any chunk of a continuous stream, finds every
+complete frame in it (frames cut at a buffer edge wait for the next chunk), and returns one
+``RxFrame`` per frame with a good header. All frames found in a chunk are synchronized,
+estimated and equalized together as arrays ``[F, ...]``, so the per-frame Python cost is small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from dsp.equalize import mmse_equalize
+from dsp.errors import ConfigError, SignalError
+from dsp.estimation import estimate_channel, track_phase
+from dsp.frame import FrameFormat
+from dsp.header import decode_headers
+from dsp.packetizer import RxFrame
+from dsp.sync import (coarse_cfo_hz, detection_metric, find_runs, fine_timing, fractional_cfo, integer_cfo,
+                      ltf_correlation, spectrum)
+
+
+@dataclass(frozen=True)
+class ReceiverConfig:
+    """threshold: detection metric threshold in (0, 1); estimator: "lmmse" or "ls"."""
+
+    threshold: float = 0.1
+    estimator: str = "lmmse"
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise ConfigError(f"ReceiverConfig.threshold = {self.threshold!r} is outside (0, 1)")
+        if self.estimator not in ("lmmse", "ls"):
+            raise ConfigError(f"ReceiverConfig.estimator = {self.estimator!r}, expected 'lmmse' or 'ls'")
+
+
+@dataclass
+class ReceiverStats:
+    """Counters over the receiver's life. ``candidates`` holds (frame start, header ok)."""
+
+    samples: int = 0
+    bad_samples: int = 0
+    detections: int = 0
+    header_failures: int = 0
+    frames_ok: int = 0
+    candidates: list[tuple[int, bool]] = field(default_factory=list)
+
+
+def check_stream(samples: np.ndarray) -> tuple[np.ndarray, int]:
+    """Validate a chunk of samples: complex64 ``[n]``. NaN/Inf samples are zeroed and counted."""
+    if not isinstance(samples, np.ndarray) or samples.dtype != np.complex64:
+        raise SignalError(f"samples must be a complex64 numpy array, got {type(samples).__name__} "
+                          f"{getattr(samples, 'dtype', '')}")
+    if samples.ndim != 1:
+        raise SignalError(f"samples must be 1-D [num_samples], got shape {samples.shape}")
+    bad = ~np.isfinite(samples)
+    count = int(np.count_nonzero(bad))
+    if count:
+        samples = np.where(bad, np.complex64(0), samples)
+    return samples, count
+
+
+DETECTION_STEP = 4
+"""The detection metric is evaluated every 4 samples (fine timing comes from the LTF)."""
+
+LTF_CONFIRM = 0.25
+"""A detection is confirmed when the two LTF symbols correlate at least this much
+(normalized |<r1, r2>| / sqrt(E1 E2); ~(SNR/(1+SNR)) on a frame, ~1/sqrt(N) on noise)."""
+
+
+class OfdmReceiver:
+    """Detect, synchronize, estimate and equalize frames of one ``FrameFormat``."""
+
+    def __init__(self, fmt: FrameFormat, config: ReceiverConfig | None = None):
+        self.fmt = fmt
+        self.config = config or ReceiverConfig()
+        self.stats = ReceiverStats()
+        n = fmt.fft_size
+        self.backoff = max(fmt.cp_len // 4, 1)
+        self.detection_window = 3 * n // 2
+        self._taps = np.arange(n)
+        self._search = np.arange(9 * n // 2)
+        # FFT window offsets from LTF symbol 1: LTF 2, then every header and data symbol
+        self._offsets = np.concatenate([[0, n], 2 * n + fmt.cp_len + fmt.symbol_len * np.arange(fmt.symbols_per_frame)])
+        self._used_bins = fmt.bins(fmt.used_carriers)
+        self._pilot_bins = fmt.bins(fmt.pilot_carriers)
+        self._data_bins = fmt.bins(fmt.data_carriers)
+        self._pilot_in_used = np.searchsorted(fmt.used_carriers, fmt.pilot_carriers)
+        self._data_in_used = np.searchsorted(fmt.used_carriers, fmt.data_carriers)
+        self._pilot_values = fmt.pilot_values(0, fmt.symbols_per_frame)
+        self._buf = np.zeros(0, np.complex64)
+        self._buf_start = 0  # absolute index of _buf[0]
+        self._processed_until = 0  # runs starting before this absolute index are done
+        self._frame_ends: list[int] = []
+
+    # ---- public ----------------------------------------------------------------------
+
+    def process(self, samples: np.ndarray) -> list[RxFrame]:
+        """Feed a chunk of the stream; returns the frames completed by it."""
+        samples, bad = check_stream(samples)
+        self.stats.samples += len(samples)
+        self.stats.bad_samples += bad
+        buf = np.concatenate([self._buf, samples]) if len(self._buf) else samples
+        fmt, step = self.fmt, DETECTION_STEP
+        lag, window = fmt.stf_period, self.detection_window
+        if len(buf) < lag + window + 2 * step:
+            self._buf = buf
+            return []
+        metric, corr = detection_metric(buf, lag, window, step)
+        quarter = fmt.fft_size // 4 // step
+        starts, ends = find_runs(metric > self.config.threshold, min_run=quarter, max_gap=quarter)
+        keep_from = len(buf) - (fmt.stf_len + window + lag + fmt.fft_size)
+        fresh = starts * step + self._buf_start >= self._processed_until
+        starts, ends = starts[fresh], ends[fresh]
+        ready = starts * step + fmt.frame_len + 3 * fmt.fft_size <= len(buf)
+        if not np.all(ready):
+            first_waiting = int(np.argmin(ready))
+            keep_from = min(keep_from, int(starts[first_waiting]) * step - fmt.fft_size)
+            starts, ends = starts[:first_waiting], ends[:first_waiting]
+        frames = self._decode(buf, starts, ends, corr) if len(starts) else []
+        if len(starts):
+            self._processed_until = self._buf_start + int(starts[-1]) * step + 1
+        keep_from = max(keep_from, 0)
+        self._buf = buf[keep_from:].copy()
+        self._buf_start += keep_from
+        return frames
+
+    def flush(self) -> list[RxFrame]:
+        """Finish the frames waiting at the end of the stream (pads with zeros)."""
+        return self.process(np.zeros(self.fmt.frame_len + 4 * self.fmt.fft_size, np.complex64))
+
+    # ---- the batched pipeline -----------------------------------------------------------
+
+    def _decode(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, corr: np.ndarray) -> list[RxFrame]:
+        fmt, n, taps = self.fmt, self.fmt.fft_size, self._taps
+        spacing, fs = fmt.subcarrier_spacing_hz, fmt.sample_rate_hz
+        coarse = coarse_cfo_hz(corr, starts, ends, fmt)  # [F] Hz
+        # fine timing: a run starts between W before and W/4 after the frame start (the
+        # plateau), so LTF symbol 1 lies within [start + 7N/4, start + 17N/4)
+        search_lo = starts * DETECTION_STEP + 7 * n // 4
+        rotor = np.exp((-2j * np.pi / fs) * coarse[:, None] * self._search[None, :]).astype(np.complex64)
+        windows = buf[search_lo[:, None] + self._search[None, :]] * rotor
+        ltf1_at = np.clip(search_lo + fine_timing(windows, fmt, self.backoff), 0, len(buf) - fmt.frame_len)
+        raw1 = buf[ltf1_at[:, None] + taps]
+        raw2 = buf[ltf1_at[:, None] + n + taps]
+        confirmed = ltf_correlation(raw1, raw2) >= LTF_CONFIRM
+        self.stats.detections += int(np.count_nonzero(confirmed))
+        if not np.any(confirmed):
+            return []
+        coarse, ltf1_at, raw1, raw2 = coarse[confirmed], ltf1_at[confirmed], raw1[confirmed], raw2[confirmed]
+        # CFO: fractional from the LTF repetition, integer from a frequency-domain search
+        eps = fractional_cfo(raw1, raw2)
+        guess = np.round(coarse / spacing - eps) + eps
+        rot = np.exp((-2j * np.pi / fs) * (guess * spacing)[:, None] * taps[None, :]).astype(np.complex64)
+        second = (np.exp(-2j * np.pi * guess)[:, None] * raw2).astype(np.complex64)
+        ltf_spec = spectrum(0.5 * (raw1 + second) * rot, fmt)
+        cfo = (guess + integer_cfo(ltf_spec, fmt)) * spacing  # [F] Hz
+        # every FFT window: derotate inside the window, FFT, then rotate each window as a whole
+        windows = sliding_window_view(buf, n)[ltf1_at[:, None] + self._offsets[None, :]]  # [F, 2+S, N]
+        windows *= np.exp((-2j * np.pi / fs) * cfo[:, None] * taps[None, :]).astype(np.complex64)[:, None, :]
+        grid = spectrum(windows, fmt)[:, :, self._used_bins]  # [F, 2+S, U]
+        grid *= np.exp((-2j * np.pi / fs) * cfo[:, None] * self._offsets[None, :]).astype(np.complex64)[:, :, None]
+        est = estimate_channel(grid[:, 0], grid[:, 1], fmt, self.config.estimator)
+        symbols = grid[:, 2:]
+        phase = track_phase(symbols[:, :, self._pilot_in_used], est.h[:, self._pilot_in_used],
+                            self._pilot_values, self._data_in_used, fmt)
+        data = symbols[:, :, self._data_in_used] * phase  # [F, S, N_data]
+        h = est.h[:, None, self._data_in_used]
+        noise = est.noise_var[:, None, None].astype(np.float32) + est.error_var[:, None, self._data_in_used]
+        hs = fmt.header_symbols
+        llr = 4 * np.real(np.conj(h) * data[:, :hs]) / noise
+        headers = decode_headers(llr, fmt)
+        x_hat, gain, eff_var = mmse_equalize(data[:, hs:], h, noise)
+        frame_starts = self._buf_start + ltf1_at + self.backoff - fmt.ltf_start - fmt.ltf_guard
+        return self._accept(headers, x_hat, gain, eff_var, est.snr_db, cfo, frame_starts)
+
+    def _accept(self, headers, x_hat, gain, eff_var, snr_db, cfo, frame_starts) -> list[RxFrame]:
+        fmt = self.fmt
+        frames: list[RxFrame] = []
+        for i, header in enumerate(headers):
+            start = int(frame_starts[i])
+            self.stats.candidates.append((start, header is not None))
+            if header is None:
+                self.stats.header_failures += 1
+                continue
+            if any(abs(start + fmt.frame_len - end) < fmt.fft_size for end in self._frame_ends[-4:]):
+                continue  # the same frame found twice (a split detection run)
+            count = min(header.payload_symbols - header.frame_index * fmt.payload_capacity, fmt.payload_capacity)
+            if count <= 0:
+                self.stats.header_failures += 1
+                continue
+            self._frame_ends.append(start + fmt.frame_len)
+            del self._frame_ends[:-8]
+            self.stats.frames_ok += 1
+            frames.append(RxFrame(header, x_hat[i].reshape(-1)[:count], gain[i].reshape(-1)[:count],
+                                  eff_var[i].reshape(-1)[:count], float(snr_db[i]), float(cfo[i]), start))
+        return frames

@@ -1,0 +1,61 @@
+"""Frame assembly and transmit scaling: header + payload symbols -> complex64 samples."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dsp.errors import SignalError
+from dsp.frame import FrameFormat
+from dsp.header import FrameHeader, encode_header
+
+
+def check_symbols(symbols: np.ndarray, name: str = "symbols") -> np.ndarray:
+    """Refuse anything but a finite 1-D complex array; returns it as complex64."""
+    if not isinstance(symbols, np.ndarray) or not np.iscomplexobj(symbols):
+        raise SignalError(f"{name} must be a complex numpy array, got {type(symbols).__name__} "
+                          f"{getattr(symbols, 'dtype', '')}")
+    if symbols.ndim != 1:
+        raise SignalError(f"{name} must be 1-D, got shape {symbols.shape}")
+    if not np.all(np.isfinite(symbols)):
+        raise SignalError(f"{name} contain {np.count_nonzero(~np.isfinite(symbols))} NaN/Inf values")
+    return symbols.astype(np.complex64, copy=False)
+
+
+def build_frame(header: FrameHeader, payload: np.ndarray, fmt: FrameFormat) -> np.ndarray:
+    """One frame at unit mean power, complex64 ``[frame_len]``.
+
+    payload: up to ``fmt.payload_capacity`` complex symbols (unit mean power); unused data
+    slots stay empty (zero).
+    """
+    payload = check_symbols(payload, "payload")
+    if len(payload) > fmt.payload_capacity:
+        raise SignalError(f"payload of {len(payload)} symbols exceeds the frame capacity {fmt.payload_capacity}")
+    n_data = len(fmt.data_carriers)
+    data = np.zeros(fmt.payload_capacity, np.complex64)
+    data[:len(payload)] = payload
+    values = np.concatenate([encode_header(header, fmt).astype(np.complex64),
+                             data.reshape(fmt.data_symbols, n_data)])  # [S, N_data]
+    grid = np.zeros((fmt.symbols_per_frame, fmt.fft_size), np.complex64)
+    grid[:, fmt.bins(fmt.data_carriers)] = values
+    grid[:, fmt.bins(fmt.pilot_carriers)] = fmt.pilot_values(0, fmt.symbols_per_frame)
+    symbols = fmt.to_time(grid)
+    with_cp = np.concatenate([symbols[:, -fmt.cp_len:], symbols], axis=1).reshape(-1)
+    return np.concatenate([fmt.stf_waveform, fmt.ltf_waveform, with_cp]).astype(np.complex64)
+
+
+def papr_db(iq: np.ndarray) -> float:
+    """Peak-to-average power ratio of the non-zero samples, in dB."""
+    power = np.abs(iq[iq != 0]) ** 2
+    return float(10 * np.log10(power.max() / power.mean())) if len(power) else 0.0
+
+
+def scale_for_tx(frame: np.ndarray, fmt: FrameFormat) -> tuple[np.ndarray, int]:
+    """Scale a unit-power frame to RMS 10^(-backoff/20) and clip magnitudes to 1.0.
+
+    Returns the samples (complex64, |x| <= 1) and how many were clipped.
+    """
+    scaled = frame * np.float32(10 ** (-fmt.backoff_db / 20))
+    magnitude = np.abs(scaled)
+    over = magnitude > 1.0
+    scaled[over] /= magnitude[over]
+    return scaled.astype(np.complex64), int(np.count_nonzero(over))

@@ -1,0 +1,1 @@
+"""Networks, noise schedules, samplers and receivers (torch)."""

@@ -1,0 +1,84 @@
+"""Image data sets read from a path: the CIFAR-10 npz files of ../shared/data, or a folder.
+
+Every loader returns uint8 ``[N, H, W, 3]`` arrays; nothing is copied into the repository.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from dsp.errors import ConfigError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def decode_jpeg_blob(blob: np.ndarray, offsets: np.ndarray, limit: int | None) -> np.ndarray:
+    """Decode images ``blob[offsets[i]:offsets[i+1]]`` into uint8 ``[N, H, W, 3]``."""
+    count = len(offsets) - 1 if limit is None else min(limit, len(offsets) - 1)
+    images = [np.asarray(Image.open(io.BytesIO(blob[offsets[i]:offsets[i + 1]].tobytes())).convert("RGB"))
+              for i in range(count)]
+    return np.stack(images)
+
+
+def load_npz(path: Path, split: str, limit: int | None = None) -> np.ndarray:
+    """Images of ``split`` ("train" or "test") from a CIFAR-style npz.
+
+    Understands ``x_<split>`` uint8 arrays (the lossless subset, or any user npz) and
+    ``<split>_jpeg`` + ``<split>_offsets`` (the JPEG-coded 60k file).
+    """
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read image archive {path}: {err}") from err
+    with data:
+        if f"x_{split}" in data.files:
+            images = data[f"x_{split}"][:limit]
+        elif f"{split}_jpeg" in data.files:
+            images = decode_jpeg_blob(data[f"{split}_jpeg"], data[f"{split}_offsets"], limit)
+        else:
+            raise ConfigError(f"{path} holds {sorted(data.files)}; expected x_{split} or {split}_jpeg")
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+        raise ConfigError(f"{path}: images must be uint8 [N, H, W, 3], got {images.dtype} {images.shape}")
+    return images
+
+
+def load_image(path: Path) -> np.ndarray:
+    """One RGB image as uint8 ``[H, W, 3]``; a clear error for unreadable files."""
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as err:
+        raise ConfigError(f"cannot read image {path}: {err}") from err
+
+
+def load_folder(path: Path, limit: int | None = None) -> np.ndarray:
+    """All images of one size in a folder (sorted by name) as uint8 ``[N, H, W, 3]``."""
+    files = sorted(p for p in Path(path).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not files:
+        raise ConfigError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder {path}")
+    images = [load_image(p) for p in files]
+    shapes = {im.shape for im in images}
+    if len(shapes) > 1:
+        raise ConfigError(f"images in {path} differ in size {sorted(shapes)}; a batch needs one size")
+    return np.stack(images)
+
+
+def load_images(path: Path, split: str = "test", limit: int | None = None) -> np.ndarray:
+    """Dispatch on what ``path`` is: an ``.npz`` archive or a folder of images."""
+    path = Path(path)
+    if path.is_dir():
+        return load_folder(path, limit)
+    if path.suffix == ".npz":
+        return load_npz(path, split, limit)
+    raise ConfigError(f"--data {path}: expected an .npz archive or a folder of images")
+
+
+def to_tensor_batch(images: np.ndarray):
+    """uint8 ``[N, H, W, 3]`` -> float32 torch ``[N, 3, H, W]`` in [0, 1]."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
