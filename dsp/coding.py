@@ -7,6 +7,7 @@ All bit arrays are uint8 0/1; soft inputs are LLRs (float32, positive means bit 
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 
 import numpy as np
 
@@ -101,6 +102,16 @@ def viterbi_decode(llr: np.ndarray) -> np.ndarray:
     return bits[:, :steps - TAIL_BITS]
 
 
+@lru_cache(maxsize=4)
+def _inverse_toeplitz(steps: int) -> np.ndarray:
+    """Binary Toeplitz matrix ``[steps, steps]`` multiplying by 1/g0 (see :func:`hard_decode`)."""
+    series = _inverse_series(steps)
+    toeplitz = np.zeros((steps, steps), np.float32)
+    for j in range(steps):
+        toeplitz[j, j:] = series[:steps - j]
+    return toeplitz
+
+
 def _inverse_series(length: int) -> np.ndarray:
     """The first ``length`` terms of 1 / g0(D) over GF(2) (g0 has a constant term, so the
     power series exists): u = c0 * (1/g0) recovers the input from the first output stream."""
@@ -120,11 +131,7 @@ def hard_decode(llr: np.ndarray) -> np.ndarray:
     error-free; otherwise garbage that a CRC rejects. ``[F, 2 (L+6)]`` -> bits ``[F, L]``."""
     steps = llr.shape[1] // 2
     first = (np.asarray(llr)[:, 0::2] < 0).astype(np.float32)  # hard decisions of c0
-    series = _inverse_series(steps)
-    toeplitz = np.zeros((steps, steps), np.float32)
-    for j in range(steps):
-        toeplitz[j, j:] = series[:steps - j]
-    return (np.rint(first @ toeplitz).astype(np.int64) & 1).astype(np.uint8)[:, :steps - TAIL_BITS]
+    return (np.rint(first @ _inverse_toeplitz(steps)).astype(np.int64) & 1).astype(np.uint8)[:, :steps - TAIL_BITS]
 
 
 def interleaver(length: int, columns: int) -> np.ndarray:

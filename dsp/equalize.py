@@ -18,4 +18,6 @@ def mmse_equalize(y: np.ndarray, h: np.ndarray, noise_var: np.ndarray
     denom = power + noise_var
     x_hat = np.conj(h) * y / denom
     gain = power / denom
-    return x_hat.astype(np.complex64), gain.astype(np.float32), (power * noise_var / denom ** 2).astype(np.float32)
+    eff_var = power * noise_var / (denom * denom)
+    return (x_hat.astype(np.complex64, copy=False), gain.astype(np.float32, copy=False),
+            eff_var.astype(np.float32, copy=False))

@@ -15,12 +15,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from dsp.equalize import mmse_equalize
 from dsp.errors import ConfigError, SignalError
-from dsp.estimation import estimate_channel, track_phase
+from dsp.estimation import estimate_channel, track_phase, unit_phasor
 from dsp.frame import FrameFormat
 from dsp.header import decode_headers
 from dsp.packetizer import RxFrame
 from dsp.sync import (coarse_cfo_hz, detection_metric, find_runs, fine_timing, fractional_cfo, integer_cfo,
-                      ltf_correlation, spectrum)
+                      ltf_correlation, spectrum, stf_cfo_hz)
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,26 @@ DETECTION_STEP = 4
 
 LTF_CONFIRM = 0.25
 """A detection is confirmed when the two LTF symbols correlate at least this much
-(normalized |<r1, r2>| / sqrt(E1 E2); ~(SNR/(1+SNR)) on a frame, ~1/sqrt(N) on noise)."""
+(normalized |<r1, r2>| / sqrt(E1 E2); ~SNR/(1+SNR) on a frame, ~1/sqrt(N) on noise) ..."""
+
+TIMING_CONFIRM = 0.1
+"""... and the matched filter found the known LTF with at least this quality (normalized
+peak; ~SNR/(1+SNR) times the strongest path's share of the channel energy)."""
+
+
+def best_of_neighbours(positions: np.ndarray, quality: np.ndarray, distance: int) -> np.ndarray:
+    """Mask ``[F]`` keeping, among candidates closer than ``distance`` to each other (runs
+    split over one preamble), only the one of highest timing quality."""
+    order = np.argsort(positions, kind="stable")
+    keep = np.zeros(len(positions), bool)
+    group = [order[0]]
+    for prev, cur in zip(order[:-1], order[1:]):
+        if positions[cur] - positions[prev] > distance:
+            keep[max(group, key=lambda i: quality[i])] = True
+            group = []
+        group.append(cur)
+    keep[max(group, key=lambda i: quality[i])] = True
+    return keep
 
 
 class OfdmReceiver:
@@ -82,7 +101,8 @@ class OfdmReceiver:
         self.backoff = max(fmt.cp_len // 4, 1)
         self.detection_window = 3 * n // 2
         self._taps = np.arange(n)
-        self._search = np.arange(9 * n // 2)
+        self._stf_taps = np.arange(fmt.stf_len)
+        self._search = np.arange(8 * n)
         # FFT window offsets from LTF symbol 1: LTF 2, then every header and data symbol
         self._offsets = np.concatenate([[0, n], 2 * n + fmt.cp_len + fmt.symbol_len * np.arange(fmt.symbols_per_frame)])
         self._used_bins = fmt.bins(fmt.used_carriers)
@@ -138,31 +158,36 @@ class OfdmReceiver:
         fmt, n, taps = self.fmt, self.fmt.fft_size, self._taps
         spacing, fs = fmt.subcarrier_spacing_hz, fmt.sample_rate_hz
         coarse = coarse_cfo_hz(corr, starts, ends, fmt)  # [F] Hz
-        # fine timing: a run starts between W before and W/4 after the frame start (the
-        # plateau), so LTF symbol 1 lies within [start + 7N/4, start + 17N/4)
-        search_lo = starts * DETECTION_STEP + 7 * n // 4
-        rotor = np.exp((-2j * np.pi / fs) * coarse[:, None] * self._search[None, :]).astype(np.complex64)
+        # fine timing: a run starts up to W before the frame start (the plateau), or later at
+        # low SNR, so LTF symbol 1 is searched over [start + 3N/2, start + 15N/2)
+        search_lo = starts * DETECTION_STEP + 3 * n // 2
+        rotor = unit_phasor((-2 * np.pi / fs) * coarse[:, None] * self._search[None, :])
         windows = buf[search_lo[:, None] + self._search[None, :]] * rotor
-        ltf1_at = np.clip(search_lo + fine_timing(windows, fmt, self.backoff), 0, len(buf) - fmt.frame_len)
+        offset, quality = fine_timing(windows, fmt, self.backoff)
+        ltf1_at = np.clip(search_lo + offset, 0, len(buf) - fmt.frame_len)
         raw1 = buf[ltf1_at[:, None] + taps]
         raw2 = buf[ltf1_at[:, None] + n + taps]
-        confirmed = ltf_correlation(raw1, raw2) >= LTF_CONFIRM
+        confirmed = ((ltf_correlation(raw1, raw2) >= LTF_CONFIRM) & (quality >= TIMING_CONFIRM)
+                     & best_of_neighbours(ltf1_at, quality, n // 2))
         self.stats.detections += int(np.count_nonzero(confirmed))
         if not np.any(confirmed):
             return []
         coarse, ltf1_at, raw1, raw2 = coarse[confirmed], ltf1_at[confirmed], raw1[confirmed], raw2[confirmed]
-        # CFO: fractional from the LTF repetition, integer from a frequency-domain search
+        # CFO: coarse over the located STF, fractional from the LTF repetition, integer from a
+        # frequency-domain search around their combination
+        stf_at = ltf1_at + self.backoff - fmt.ltf_guard - fmt.stf_len
+        coarse = stf_cfo_hz(buf[np.maximum(stf_at, 0)[:, None] + self._stf_taps], fmt)
         eps = fractional_cfo(raw1, raw2)
         guess = np.round(coarse / spacing - eps) + eps
-        rot = np.exp((-2j * np.pi / fs) * (guess * spacing)[:, None] * taps[None, :]).astype(np.complex64)
+        rot = unit_phasor((-2 * np.pi / fs) * (guess * spacing)[:, None] * taps[None, :])
         second = (np.exp(-2j * np.pi * guess)[:, None] * raw2).astype(np.complex64)
         ltf_spec = spectrum(0.5 * (raw1 + second) * rot, fmt)
         cfo = (guess + integer_cfo(ltf_spec, fmt)) * spacing  # [F] Hz
         # every FFT window: derotate inside the window, FFT, then rotate each window as a whole
         windows = sliding_window_view(buf, n)[ltf1_at[:, None] + self._offsets[None, :]]  # [F, 2+S, N]
-        windows *= np.exp((-2j * np.pi / fs) * cfo[:, None] * taps[None, :]).astype(np.complex64)[:, None, :]
+        windows *= unit_phasor((-2 * np.pi / fs) * cfo[:, None] * taps[None, :])[:, None, :]
         grid = spectrum(windows, fmt)[:, :, self._used_bins]  # [F, 2+S, U]
-        grid *= np.exp((-2j * np.pi / fs) * cfo[:, None] * self._offsets[None, :]).astype(np.complex64)[:, :, None]
+        grid *= unit_phasor((-2 * np.pi / fs) * cfo[:, None] * self._offsets[None, :])[:, :, None]
         est = estimate_channel(grid[:, 0], grid[:, 1], fmt, self.config.estimator)
         symbols = grid[:, 2:]
         phase = track_phase(symbols[:, :, self._pilot_in_used], est.h[:, self._pilot_in_used],

@@ -6,10 +6,11 @@
    followed by silence does not trigger), hence 0 <= M <= 1 and M ~ (SNR/(1+SNR))^2 on the
    STF plateau. Runs of M above the
    threshold, at least ``min_run`` long, are candidates.
-2. Coarse CFO from angle(sum of P over the run): f = angle * Fs / (2 pi D), unambiguous
+2. A rough CFO from angle(sum of P over the run): f = angle * Fs / (2 pi D), unambiguous
    within +/-Fs/(2D) = +/-4 subcarrier spacings.
-3. Fine timing: matched filter of the coarse-corrected signal against both LTF symbols; the
-   FFT window starts ``backoff`` samples before the first path above 25 % of the peak.
+3. Fine timing: matched filter of the roughly corrected signal against both LTF symbols;
+   the FFT window starts ``backoff`` samples before the first path above 25 % of the peak.
+   The coarse CFO is then measured again over the whole STF, now that its position is known.
 4. Fractional CFO eps in (-1/2, 1/2] spacings from the lag-N correlation of the two LTF
    symbols; integer part I from a frequency-domain search: the candidate shift m that
    maximizes |sum_k Z_k Z*_(k+1)|, Z_k = Y_(k+m) X*_k (differential, so robust to a
@@ -80,8 +81,9 @@ def coarse_cfo_hz(corr: np.ndarray, starts: np.ndarray, ends: np.ndarray, fmt: F
     return np.angle(total) * fmt.sample_rate_hz / (2 * np.pi * fmt.stf_period)
 
 
-def fine_timing(windows: np.ndarray, fmt: FrameFormat, backoff: int) -> np.ndarray:
-    """Offset (samples) of each FFT window start of LTF symbol 1 within ``windows``.
+def fine_timing(windows: np.ndarray, fmt: FrameFormat, backoff: int) -> tuple[np.ndarray, np.ndarray]:
+    """Offset (samples) of each FFT window start of LTF symbol 1 within ``windows`` ``[F]``,
+    and the match quality ``[F]`` in [0, 1] (normalized matched-filter peak).
 
     windows: coarse-CFO-corrected complex64 ``[F, L]`` with L > 2N. The matched filter
     c(d) = |<ltf, r[d:d+N]>|^2 + |<ltf, r[d+N:d+2N]>|^2 is computed for every d by FFT
@@ -100,7 +102,18 @@ def fine_timing(windows: np.ndarray, fmt: FrameFormat, backoff: int) -> np.ndarr
     idx = np.clip(peak[:, None] + span[None, :], 0, score.shape[1] - 1)
     strong = score[rows[:, None], idx] >= 0.25 * score[rows, peak][:, None]
     first = idx[rows, np.argmax(strong, axis=1)]
-    return first - backoff
+    segment = windows[rows[:, None], peak[:, None] + np.arange(2 * n)]
+    at_peak = np.sum(segment.real ** 2 + segment.imag ** 2, axis=1)
+    quality = score[rows, peak] / np.maximum(at_peak * np.sum(np.abs(fmt.ltf_symbol) ** 2), 1e-30)
+    return first - backoff, quality
+
+
+def stf_cfo_hz(stf: np.ndarray, fmt: FrameFormat) -> np.ndarray:
+    """Coarse CFO (Hz) ``[F]`` from STF samples ``[F, L]`` at a known position: the angle of
+    the lag-D autocorrelation over the whole field (range +/-Fs/(2D))."""
+    lag = fmt.stf_period
+    total = np.sum(np.conj(stf[:, :-lag]) * stf[:, lag:], axis=1)
+    return np.angle(total) * fmt.sample_rate_hz / (2 * np.pi * lag)
 
 
 def ltf_correlation(ltf1: np.ndarray, ltf2: np.ndarray) -> np.ndarray:
