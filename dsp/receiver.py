@@ -105,6 +105,10 @@ class OfdmReceiver:
         self._search = np.arange(8 * n)
         # FFT window offsets from LTF symbol 1: LTF 2, then every header and data symbol
         self._offsets = np.concatenate([[0, n], 2 * n + fmt.cp_len + fmt.symbol_len * np.arange(fmt.symbols_per_frame)])
+        # samples a run needs after its start: the timing search span, or the whole frame
+        # when the run began up to a detection window before the STF, plus a margin
+        self._lookahead = max(3 * n // 2 + len(self._search),
+                              self.detection_window + 5 * n // 2 + self._offsets[-1] + n) + n
         self._used_bins = fmt.bins(fmt.used_carriers)
         self._pilot_bins = fmt.bins(fmt.pilot_carriers)
         self._data_bins = fmt.bins(fmt.data_carriers)
@@ -135,7 +139,7 @@ class OfdmReceiver:
         keep_from = len(buf) - (fmt.stf_len + window + lag + fmt.fft_size)
         fresh = starts * step + self._buf_start >= self._processed_until
         starts, ends = starts[fresh], ends[fresh]
-        ready = starts * step + fmt.frame_len + 3 * fmt.fft_size <= len(buf)
+        ready = starts * step + self._lookahead <= len(buf)
         if not np.all(ready):
             first_waiting = int(np.argmin(ready))
             keep_from = min(keep_from, int(starts[first_waiting]) * step - fmt.fft_size)
@@ -164,7 +168,7 @@ class OfdmReceiver:
         rotor = unit_phasor((-2 * np.pi / fs) * coarse[:, None] * self._search[None, :])
         windows = buf[search_lo[:, None] + self._search[None, :]] * rotor
         offset, quality = fine_timing(windows, fmt, self.backoff)
-        ltf1_at = np.clip(search_lo + offset, 0, len(buf) - fmt.frame_len)
+        ltf1_at = np.clip(search_lo + offset, 0, len(buf) - self._offsets[-1] - n)
         raw1 = buf[ltf1_at[:, None] + taps]
         raw2 = buf[ltf1_at[:, None] + n + taps]
         confirmed = ((ltf_correlation(raw1, raw2) >= LTF_CONFIRM) & (quality >= TIMING_CONFIRM)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from dsp.errors import DiffairError
 
@@ -56,10 +57,30 @@ def format_link_summary(s: dict) -> str:
     return "\n".join(f"{name:>8}  {text}" for name, text in rows)
 
 
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench-phy", help="throughput of the receive front end (pin it: taskset -c 0)")
+    p.add_argument("--frames", type=int, default=400)
+    p.add_argument("--out", type=Path, default=None, help="write the JSON record here")
+    p.set_defaults(handler=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from testbed.bench import bench_phy, write_bench
+
+    record = bench_phy(frames=args.frames)
+    for r in record["results"]:
+        print(f"FFT {r['fft_size']:>3}: {r['msps_median']:6.1f} MS/s median, {r['msps_best']:6.1f} best, "
+              f"{r['frames_per_s_median']:7.0f} frames/s ({r['frames_decoded']}/{r['frames']} decoded)")
+    if args.out:
+        write_bench(record, args.out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="diffair", description="Diffusion-model receivers on a software-radio testbed.")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_link(sub)
+    _add_bench(sub)
     return parser
 
 

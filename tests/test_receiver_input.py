@@ -76,3 +76,15 @@ def test_receiver_config_is_validated():
         ReceiverConfig(threshold=1.5)
     with pytest.raises(ConfigError, match="estimator"):
         ReceiverConfig(estimator="ml")
+
+
+def test_a_frame_ending_near_a_buffer_edge_is_decoded_once(rng):
+    """Split the stream at every offset around the end of the first frame: it must decode
+    exactly once whichever side of the cut its last samples fall on."""
+    fmt, stream = _stream(rng, frames=2, seed=2)
+    first = OfdmReceiver(fmt).process(stream)[0]
+    end = first.start + fmt.frame_len
+    for cut in range(end - 300, end + 300, 13):
+        receiver = OfdmReceiver(fmt)
+        frames = receiver.process(stream[:cut]) + receiver.process(stream[cut:]) + receiver.flush()
+        assert [f.header.frame_index for f in frames] == [0, 1], cut
