@@ -1,8 +1,9 @@
 """The Radio contract: complex64 samples at full scale 1.0 at every boundary.
 
 A radio is opened, used and closed (or used as a context manager). ``send(iq)`` transmits a
-burst; ``receive(n, timeout)`` returns the next ``n`` samples of the continuous receive
-stream. Drivers convert to their own integer formats inside.
+burst; ``receive(n, timeout)`` returns the next samples of the continuous receive stream,
+``n`` of them unless the timeout passes first. Drivers convert to their own integer formats
+inside.
 """
 
 from __future__ import annotations
@@ -57,4 +58,5 @@ class Radio(abc.ABC):
 
     @abc.abstractmethod
     def receive(self, num_samples: int, timeout: float = 1.0) -> np.ndarray:
-        """The next ``num_samples`` samples of the receive stream, complex64 ``[num_samples]``."""
+        """The next samples of the receive stream, complex64 ``[<= num_samples]``: all of them
+        unless ``timeout`` seconds pass first (a stream that stopped, a file that ended)."""

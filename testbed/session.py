@@ -1,0 +1,45 @@
+"""Transmit and receive loops shared by ``diffair tx``/``rx`` and the interop tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from dsp.frame import FrameFormat
+from dsp.header import PayloadKind
+from dsp.packetizer import RxFrame, packetize
+from dsp.receiver import OfdmReceiver
+from dsp.transmitter import build_frame, scale_for_tx
+from radio.base import Radio
+
+
+def frame_bursts(symbols: np.ndarray, payload_id: int, fmt: FrameFormat, gap_samples: int,
+                 kind: int = PayloadKind.TEST_SYMBOLS) -> Iterator[np.ndarray]:
+    """One burst per frame, each a frame preceded by ``gap_samples`` zeros (idle air), ready
+    for ``radio.send``; the stream stays continuous for receivers that need it (ZMQ)."""
+    gap = np.zeros(gap_samples, np.complex64)
+    for header, chunk in packetize(symbols, payload_id, fmt, kind):
+        yield np.concatenate([gap, scale_for_tx(build_frame(header, chunk, fmt), fmt)[0]])
+
+
+def receive_frames(radio: Radio, receiver: OfdmReceiver, chunk: int = 65536, idle_timeout_s: float = 2.0,
+                   max_samples: int | None = None, on_frames: Callable[[list[RxFrame]], None] | None = None
+                   ) -> list[RxFrame]:
+    """Stream from ``radio`` into ``receiver`` until it goes quiet (a read returns nothing
+    within ``idle_timeout_s``) or ``max_samples`` were read; returns the decoded frames."""
+    frames: list[RxFrame] = []
+    total = 0
+    while max_samples is None or total < max_samples:
+        block = radio.receive(chunk if max_samples is None else min(chunk, max_samples - total), idle_timeout_s)
+        if len(block) == 0:
+            break
+        total += len(block)
+        new = receiver.process(block)
+        if new and on_frames:
+            on_frames(new)
+        frames += new
+    tail = receiver.flush()
+    if tail and on_frames:
+        on_frames(tail)
+    return frames + tail
