@@ -1,0 +1,118 @@
+"""The real pyadi-iio + libiio against the emulated Pluto (libiio's network protocol)."""
+
+import os
+
+import numpy as np
+import pytest
+
+from dsp.errors import ConfigError, RadioError
+from dsp.frame import FrameFormat
+from dsp.receiver import OfdmReceiver
+from radio.channel import ChannelConfig
+from radio.pluto import PlutoConfig, PlutoRadio
+from radio.pluto_emulator import PlutoEmulator
+from testbed.session import frame_bursts
+from tests.conftest import complex_gaussian
+
+try:
+    import adi  # noqa: F401  (needs libiio0 and pylibiio<1)
+    WHY = ""
+except (ImportError, OSError) as err:
+    WHY = f"pyadi-iio unavailable: {err}"
+needs_adi = pytest.mark.skipif(bool(WHY), reason=WHY or "ok")
+
+
+def _channel(fmt, snr_db=15.0, cfo_hz=20e3):
+    """The emulator's air for frames sent at -12 dB RMS and scaled by 2^14 / 2^15."""
+    power = (10 ** (-fmt.backoff_db / 20) * PlutoConfig().tx_peak / 32768) ** 2
+    return ChannelConfig(snr_db=snr_db, signal_power=power, bandwidth_fraction=fmt.bandwidth_fraction,
+                         cfo_hz=cfo_hz, sro_ppm=10)
+
+
+@needs_adi
+def test_frames_decode_through_the_emulated_pluto():
+    fmt = FrameFormat()
+    symbols = complex_gaussian(np.random.default_rng(3), 100 * fmt.payload_capacity)
+    with PlutoEmulator(port=0, channel=_channel(fmt), seed=1) as emu:
+        tx = PlutoRadio(PlutoConfig(uri=emu.uri, buffer_size=16384)).open()
+        rx = PlutoRadio(PlutoConfig(uri=emu.uri, buffer_size=16384)).open()
+        receiver, frames = OfdmReceiver(fmt), []
+        for burst in frame_bursts(symbols, 1, fmt, gap_samples=500):
+            tx.send(burst)
+            frames += receiver.process(rx.receive(len(burst)))
+        frames += receiver.process(rx.receive(3 * fmt.frame_len)) + receiver.flush()
+        tx.close()
+        rx.close()
+    assert len({f.header.frame_index for f in frames}) >= 99
+    assert np.mean([f.cfo_hz for f in frames]) == pytest.approx(20e3, abs=200)
+
+
+@needs_adi
+def test_settings_are_written_and_read_back():
+    with PlutoEmulator(port=0) as emu:
+        radio = PlutoRadio(PlutoConfig(uri=emu.uri, lo_hz=915e6, sample_rate_hz=2e6, rx_gain_db=50,
+                                       tx_attenuation_db=-20.25, buffer_size=4096)).open()
+        assert radio.sdr.rx_lo == radio.sdr.tx_lo == 915_000_000
+        assert radio.sdr.sample_rate == 2_000_000
+        assert radio.sdr.rx_hardwaregain_chan0 == 50
+        assert radio.sdr.tx_hardwaregain_chan0 == -20.25
+        with pytest.raises(OSError):  # the emulator refuses what the AD9363 cannot do
+            radio.sdr.rx_lo = int(100e6)
+        radio.close()
+
+
+@needs_adi
+def test_cyclic_buffers_repeat():
+    with PlutoEmulator(port=0) as emu:
+        radio = PlutoRadio(PlutoConfig(uri=emu.uri, cyclic=True, buffer_size=1000)).open()
+        ramp = (np.exp(2j * np.pi * np.arange(500) / 500) * 0.5).astype(np.complex64)
+        radio.send(ramp)
+        got = radio.receive(1500)
+        np.testing.assert_allclose(got[:500], got[500:1000], atol=2 / 2048)
+        np.testing.assert_allclose(np.abs(got), 0.5 * 2 ** 14 / 32768, atol=2 / 2048)
+        radio.close()
+
+
+@needs_adi
+def test_no_device_says_how_to_connect_one():
+    with pytest.raises(RadioError, match="pluto-emulator"):
+        PlutoRadio(PlutoConfig(uri="ip:127.0.0.1:9")).open()
+
+
+@needs_adi
+def test_a_pluto_that_stops_answering_ends_with_a_clear_error():
+    emu = PlutoEmulator(port=0).start()
+    radio = PlutoRadio(PlutoConfig(uri=emu.uri, buffer_size=1024, timeout_s=1.0)).open()
+    radio.receive(1024)
+    emu.shutdown()
+    emu.server_close()
+    emu.state.lock.acquire()  # the connection thread can no longer answer
+    with pytest.raises(RadioError, match="stopped answering"):
+        radio.receive(10 * 1024)
+    emu.state.lock.release()
+
+
+def test_out_of_range_settings_are_refused_before_any_device_is_touched():
+    for field, value in [("lo_hz", 6e9), ("sample_rate_hz", 100e3), ("rx_gain_db", 80), ("tx_attenuation_db", -0.1),
+                         ("gain_mode", "agc"), ("buffer_size", 1)]:
+        with pytest.raises(ConfigError, match=field):
+            PlutoConfig(**{field: value})
+
+
+def test_uri_comes_from_flag_then_environment(monkeypatch):
+    monkeypatch.setenv("DIFFAIR_PLUTO_URI", "ip:10.0.0.2")
+    assert PlutoConfig().resolved_uri() == "ip:10.0.0.2"
+    assert PlutoConfig(uri="usb:1.2.5").resolved_uri() == "usb:1.2.5"
+
+
+@pytest.mark.hardware
+@pytest.mark.skipif(not os.environ.get("DIFFAIR_PLUTO_URI"), reason="no real PlutoSDR: set DIFFAIR_PLUTO_URI")
+def test_real_pluto_digital_loopback():
+    radio = PlutoRadio(PlutoConfig(buffer_size=8192)).open()
+    radio.sdr.loopback = 1
+    tone = (0.5 * np.exp(2j * np.pi * 0.01 * np.arange(8192))).astype(np.complex64)
+    radio.send(tone)
+    got = radio.receive(8192)
+    radio.sdr.loopback = 0
+    radio.close()
+    assert np.abs(got).max() > 0.05
