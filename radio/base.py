@@ -30,7 +30,13 @@ def check_tx_samples(iq: np.ndarray) -> np.ndarray:
 
 
 class Radio(abc.ABC):
-    """Base class of every radio (loopback, ZMQ, Pluto, SigMF file)."""
+    """Base class of every radio (loopback, ZMQ, Pluto, SigMF file).
+
+    ``finite`` is True for a recording: an empty read means it ended, whereas a live radio
+    that returns nothing has only been quiet for the timeout.
+    """
+
+    finite = False
 
     def __init__(self) -> None:
         self._open = False

@@ -3,7 +3,8 @@
 Real pyadi-iio and libiio (and GNU Radio's gr-iio) connect to it as to a Pluto at
 ``ip:127.0.0.1:PORT``. Every attribute pyadi-iio's ``adi.Pluto`` touches is kept, validated
 against the Pluto's ranges and read back; transmit buffers (int16, full scale 2^15) pass
-through a LoopbackChannel into the receive stream (12-bit, +/-2048), cyclic buffers repeat.
+through a LoopbackChannel into the receive stream (12-bit, +/-2048), cyclic buffers repeat,
+and (``realtime``) the receive stream runs at the configured sample rate, as a device's does.
 Binds 127.0.0.1 only, unless told otherwise.
 
 Protocol (text, one command per line, answers are integers then payload), as iiod 0.24:
@@ -15,6 +16,7 @@ from __future__ import annotations
 import errno
 import socketserver
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -145,6 +147,8 @@ class PlutoState:
     cyclic: np.ndarray | None = None
     buffer_samples: dict = field(default_factory=dict)
     dds: dict = field(default_factory=dict)
+    realtime: bool = True
+    _clock: float | None = None
 
     def __post_init__(self) -> None:
         self.values = {key: default for key, (default, _) in ATTRIBUTES.items()}
@@ -192,6 +196,17 @@ class PlutoState:
             self.cyclic = None
             samples, _ = self.air.burst(iq)
             self.rx_queue.append(samples)
+
+    def pace(self, count: int) -> float:
+        """Seconds to wait so the receive stream runs no faster than the sample rate."""
+        if not self.realtime:
+            return 0.0
+        rate = float(self.values[(PHY, "in", "voltage0", "sampling_frequency")])
+        now = time.monotonic()
+        if self._clock is None or self._clock < now - 1.0:
+            self._clock = now  # first read, or the client paused: start the clock again
+        self._clock += count / rate
+        return max(self._clock - now, 0.0)
 
     def receive(self, count: int) -> bytes:
         """The next ``count`` samples of the air as interleaved int16 I/Q (12-bit scale)."""
@@ -297,6 +312,12 @@ class _Handler(socketserver.StreamRequestHandler):
             return
         _, mask, _ = state.buffer_samples[device]
         payload = state.receive(nbytes // 4)
+        wait = state.pace(nbytes // 4)
+        state.lock.release()  # let the transmitting client in while this one waits
+        try:
+            time.sleep(wait)
+        finally:
+            state.lock.acquire()
         self._reply(len(payload), f"{mask}\n".encode() + payload)
 
     def _cmd_writebuf(self, state, args) -> None:
@@ -317,8 +338,8 @@ class PlutoEmulator(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
     def __init__(self, port: int = 30431, channel: ChannelConfig | None = None, seed: int = 0,
-                 host: str = "127.0.0.1"):
-        self.state = PlutoState(channel or ChannelConfig(), seed)
+                 host: str = "127.0.0.1", realtime: bool = True):
+        self.state = PlutoState(channel or ChannelConfig(), seed, realtime=realtime)
         super().__init__((host, port), _Handler)
         self._thread: threading.Thread | None = None
 

@@ -79,6 +79,8 @@ class SigmfRadio(Radio):
     """Replays a cf32_le SigMF recording as a receive stream; reading past its end returns
     fewer samples, then none."""
 
+    finite = True
+
     def __init__(self, path: Path):
         super().__init__()
         self.data_path, self.meta_path = _paths(path)

@@ -117,9 +117,11 @@ class ZmqRadio(Radio):
         return sock
 
     def close(self) -> None:
-        for sock in (self._rx, self._tx):
-            if sock is not None:
-                sock.close(linger=0)
+        """Close; samples still queued for sending get up to ``timeout_s`` to leave."""
+        if self._rx is not None:
+            self._rx.close(linger=0)
+        if self._tx is not None:
+            self._tx.close(linger=int(self.config.timeout_s * 1000))
         if self._ctx is not None:
             self._ctx.term()
         self._ctx = self._rx = self._tx = None

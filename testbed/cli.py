@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from dsp.errors import DiffairError
@@ -76,11 +77,120 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_radio_flags(p: argparse.ArgumentParser, kinds: list[str]) -> None:
+    p.add_argument("--radio", choices=kinds, required=True)
+    p.add_argument("--uri", help="Pluto URI (else $DIFFAIR_PLUTO_URI, else discovery)")
+    p.add_argument("--address", help="ZMQ endpoint (tx default binds tcp://127.0.0.1:5555, "
+                                     "rx default connects tcp://127.0.0.1:5556)")
+    p.add_argument("--lo-hz", type=float, default=2.4e9)
+    p.add_argument("--sample-rate-hz", type=float, default=1e6)
+    p.add_argument("--seed", type=int, default=0, help="seed of the link test payload (both sides)")
+    p.add_argument("--frames", type=int, default=20, help="frames per payload")
+    p.add_argument("--fft-size", type=int, choices=[64, 128, 256], default=64)
+
+
+def _choice(args: argparse.Namespace):
+    from testbed.rxtx import RadioChoice
+
+    return RadioChoice(kind=args.radio, uri=args.uri, address=args.address, path=getattr(args, "input", None),
+                       cyclic=getattr(args, "cyclic", False), lo_hz=args.lo_hz, sample_rate_hz=args.sample_rate_hz,
+                       rx_gain_db=getattr(args, "rx_gain_db", 30.0))
+
+
+def _add_tx(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("tx", help="transmit payloads over a radio")
+    _add_radio_flags(p, ["zmq", "pluto", "loopback"])
+    p.add_argument("--repeat", type=int, default=1, help="how many times the payload is sent")
+    p.add_argument("--cyclic", action="store_true", help="Pluto: one cyclic buffer, repeated by the radio")
+    p.add_argument("--gap-samples", type=int, default=1000, help="idle samples before each frame")
+    p.add_argument("--record", type=Path, help="loopback: write the air to this SigMF recording")
+    p.add_argument("--snr-db", type=float, default=20.0, help="loopback: channel SNR")
+    p.add_argument("--cfo-hz", type=float, default=0.0, help="loopback: channel CFO")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_run_tx)
+
+
+def _run_tx(args: argparse.Namespace) -> int:
+    from dsp.frame import FrameFormat
+    from testbed.rxtx import run_tx
+
+    fmt = FrameFormat.for_fft(args.fft_size, sample_rate_hz=args.sample_rate_hz)
+    summary = run_tx(_choice(args), fmt, args.seed, args.frames, args.repeat, args.gap_samples, args.record,
+                     args.snr_db, args.cfo_hz)
+    print(json.dumps(summary) if args.json else f"sent {summary['frames_sent']} frames")
+    return 0
+
+
+def _add_rx(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("rx", help="receive and decode continuously from a radio or a recording")
+    _add_radio_flags(p, ["zmq", "pluto", "sigmf"])
+    p.add_argument("--input", type=Path, help="sigmf: the recording to replay")
+    p.add_argument("--record", type=Path, help="write what was received to this SigMF recording")
+    p.add_argument("--rx-gain-db", type=float, default=30.0)
+    p.add_argument("--duration-s", type=float, help="stop after this long (default: when idle)")
+    p.add_argument("--idle-timeout-s", type=float, default=3.0, help="stop after this long without samples")
+    p.add_argument("--no-reference", action="store_true", help="do not compare with the seeded test payload")
+    p.add_argument("--report", type=Path, help="write the JSON report here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_run_rx)
+
+
+def _run_rx(args: argparse.Namespace) -> int:
+    from dsp.frame import FrameFormat
+    from testbed.rxtx import run_rx, write_report
+
+    fmt = FrameFormat.for_fft(args.fft_size, sample_rate_hz=args.sample_rate_hz)
+    report = run_rx(_choice(args), fmt, None if args.no_reference else args.seed, args.frames, args.duration_s,
+                    args.idle_timeout_s, args.record, progress=not args.json)
+    write_report(report, args.report)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{report['frames_ok']} frames decoded, {report['header_failures']} header failures, "
+              f"{report['overflows']} overflows, {len(report['payloads'])} payloads")
+        for p in report["payloads"]:
+            evm = f", EVM {p['evm_db']:.2f} dB" if p.get("evm_db") is not None else ""
+            print(f"  payload {p['payload_id']}: {p['frames_received']}/{p['frames_expected']} frames, "
+                  f"SNR {p['snr_db']:.1f} dB, CFO {p['cfo_hz']:.0f} Hz{evm}")
+    return 0
+
+
+def _add_emulator(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pluto-emulator", help="serve an emulated PlutoSDR (libiio network protocol)")
+    p.add_argument("--port", type=int, default=30431)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
+    p.add_argument("--snr-db", type=float, default=30.0)
+    p.add_argument("--cfo-hz", type=float, default=0.0)
+    p.add_argument("--sro-ppm", type=float, default=0.0)
+    p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=_run_emulator)
+
+
+def _run_emulator(args: argparse.Namespace) -> int:
+    from radio.channel import ChannelConfig
+    from radio.pluto_emulator import PlutoEmulator
+
+    channel = ChannelConfig(snr_db=args.snr_db, signal_power=(10 ** (-12 / 20) * 0.5) ** 2,
+                            bandwidth_fraction=52 / 64, cfo_hz=args.cfo_hz, sro_ppm=args.sro_ppm,
+                            fading="rayleigh" if args.channel == "rayleigh" else "none")
+    with PlutoEmulator(port=args.port, channel=channel, seed=args.seed, host=args.host) as emulator:
+        print(f"emulated PlutoSDR at {emulator.uri} (Ctrl-C stops)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="diffair", description="Diffusion-model receivers on a software-radio testbed.")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_link(sub)
     _add_bench(sub)
+    _add_tx(sub)
+    _add_rx(sub)
+    _add_emulator(sub)
     return parser
 
 
