@@ -116,6 +116,15 @@ class PlutoRadio(Radio):
             if abs(float(got) - float(wanted)) > tolerance:
                 raise RadioError(f"PlutoSDR {name} reads back {got}, expected {wanted}")
 
+    def tune(self, lo_hz: float) -> None:
+        """Retune both LOs (validated, read back) and drop the receive buffers captured before."""
+        self._require_open()
+        _need(325e6 <= lo_hz <= 3.8e9, "lo_hz", lo_hz, "325 MHz .. 3.8 GHz (the AD9363's range)")
+        self.sdr.rx_lo = self.sdr.tx_lo = int(lo_hz)
+        if abs(self.sdr.rx_lo - lo_hz) > 10 or abs(self.sdr.tx_lo - lo_hz) > 10:
+            raise RadioError(f"PlutoSDR LO reads back {self.sdr.rx_lo} / {self.sdr.tx_lo}, expected {lo_hz:.0f}")
+        self.flush()
+
     def flush(self) -> None:
         """Drop the stale receive buffers the kernel holds after a (re)configuration."""
         self._require_open()

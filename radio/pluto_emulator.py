@@ -76,6 +76,8 @@ ATTRIBUTES: dict[tuple, tuple[str, object]] = {
     (RX_DEV, "in", "voltage1", "sampling_frequency"): ("30720000", None),
 }
 DDS_ATTRIBUTES = ("frequency", "scale", "phase", "raw")
+CHANNEL_NAMES = {(PHY, "altvoltage0"): "RX_LO", (PHY, "altvoltage1"): "TX_LO"}
+"""Channel labels, as the driver names the two synthesizers (gr-iio addresses them so)."""
 
 
 CONTEXT_DTD = (
@@ -107,9 +109,12 @@ def context_xml() -> str:
         if cid.startswith("altvoltage") and dev == TX_DEV:
             attrs = list(DDS_ATTRIBUTES)
         prefix = "in" if kind == "input" else "out"
+        label = CHANNEL_NAMES.get((dev, cid))
+        stem = f"{prefix}_{cid}_{label}" if label else f"{prefix}_{cid}"
         body = f'<scan-element index="{index}" format="{scan}" scale="1.000000" />' if scan else ""
-        body += "".join(f'<attribute name="{a}" filename="{prefix}_{cid}_{a}" />' for a in attrs)
-        return f'<channel id="{cid}" type="{kind}" >{body}</channel>'
+        body += "".join(f'<attribute name="{a}" filename="{stem}_{a}" />' for a in attrs)
+        named = f' name="{label}"' if label else ""
+        return f'<channel id="{cid}"{named} type="{kind}" >{body}</channel>'
 
     def device(dev: str, channels: list[str]) -> str:
         dev_attrs = sorted(a for (d, kind, _, a) in ATTRIBUTES if d == dev and kind == "dev")
@@ -269,7 +274,13 @@ class _Handler(socketserver.StreamRequestHandler):
     def _cmd_timeout(self, state, args) -> None:
         self._reply(0)
 
-    _cmd_set = _cmd_close = _cmd_settrig = _cmd_timeout
+    _cmd_set = _cmd_settrig = _cmd_timeout
+
+    def _cmd_close(self, state, args) -> None:
+        if args and args[0] == TX_DEV:
+            state.cyclic = None  # destroying the TX buffer stops a cyclic transmission
+        state.buffer_samples.pop(args[0] if args else "", None)
+        self._reply(0)
 
     def _cmd_gettrig(self, state, args) -> None:
         self._reply(-errno.ENOENT)

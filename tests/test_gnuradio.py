@@ -80,3 +80,21 @@ def test_soak_2000_frames_no_loss_no_memory_growth():
     assert receiver.stats.header_failures <= 50  # spurious detections rejected by the CRC, < 2.5 %
     # peak RSS (KiB) after the first quarter vs at the end: bounded buffers, no growth
     assert rss[-1] - rss[len(rss) // 4] < 30_000
+
+
+def test_gr_iio_pluto_source_reads_from_the_emulator():
+    import subprocess
+
+    from radio.channel import ChannelConfig
+    from radio.gnuradio import FLOWGRAPHS, SYSTEM_PYTHON
+    from radio.pluto_emulator import PlutoEmulator
+
+    with PlutoEmulator(port=0, channel=ChannelConfig(snr_db=0.0, signal_power=0.01)) as emu:
+        run = subprocess.run([SYSTEM_PYTHON, str(FLOWGRAPHS / "pluto_source_check.py"), emu.uri, "16384"],
+                             capture_output=True, text=True, timeout=60)
+        assert emu.state.values[("iio:device0", "out", "altvoltage0", "frequency")] == "2400000000"
+        assert emu.state.values[("iio:device0", "in", "voltage0", "sampling_frequency")] == "1000000"
+    words = run.stdout.split()
+    assert words[0] == "samples", run.stderr[-500:]
+    # gr-iio scales the 12-bit words by 1/2048, as diffair does: noise of 0.01 power, |x| < 1
+    assert int(words[1]) >= 16384 and 0.05 < float(words[3]) < 1.0

@@ -116,3 +116,18 @@ def test_real_pluto_digital_loopback():
     radio.sdr.loopback = 0
     radio.close()
     assert np.abs(got).max() > 0.05
+
+
+@needs_adi
+def test_retune_flushes_stale_buffers():
+    with PlutoEmulator(port=0, realtime=False) as emu:
+        radio = PlutoRadio(PlutoConfig(uri=emu.uri, buffer_size=2048, cyclic=True)).open()
+        radio.send(np.full(2048, 0.5, np.complex64))
+        assert np.abs(radio.receive(100)).mean() > 0.2
+        radio.sdr.tx_destroy_buffer()  # stop transmitting, as a retune elsewhere would
+        radio.tune(915e6)
+        assert radio.sdr.rx_lo == 915_000_000
+        assert np.abs(radio.receive(4096)).max() < 0.05  # only the air's noise, nothing stale
+        with pytest.raises(ConfigError, match="lo_hz"):
+            radio.tune(50e6)
+        radio.close()
