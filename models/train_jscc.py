@@ -2,26 +2,24 @@
 
 Each image draws its SNR uniformly from [snr_min_db, snr_max_db]; the decoder is told the
 per-symbol effective SNR, so one model serves the whole range. Adam, MSE loss, batch 64,
-cosine learning-rate decay from ``lr`` to ``lr/20`` over ``epochs``; a checkpoint
-(weights + optimizer, safetensors) after every epoch makes the run resumable.
+random horizontal flips, cosine learning-rate decay from ``lr`` to ``lr/20`` over
+``epochs``; a checkpoint (weights + optimizer, safetensors) after every epoch makes the
+run resumable.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from models.channels import transmit
-from models.checkpoint import load_training_state, save_training_state, save_weights
 from models.data import load_images, to_tensor_batch
 from models.jscc import DeepJSCC, JSCCConfig
 from models.symbols import latent_to_symbols, symbols_to_latent
+from models.training import run_epochs
 
 
 @dataclass(frozen=True)
@@ -79,54 +77,39 @@ def train_jscc(config: JSCCConfig, options: TrainJSCCOptions, name: str) -> Path
     val_images = to_tensor_batch(load_images(options.val_data or options.data, "test", limit=1017))
     model = DeepJSCC(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=options.lr)
-    ckpt_dir = Path(options.out) / "checkpoints"
-    progress = {"epoch": 0, "history": []}
-    if (ckpt_dir / f"{name}.train.json").exists():
-        progress = load_training_state(model, optimizer, ckpt_dir, name)
-        print(f"resumed {name} at epoch {progress['epoch']}")
-    generator = torch.Generator().manual_seed(options.seed + progress["epoch"])
-    steps = math.ceil(len(train_images) / options.batch)
-    for epoch in range(progress["epoch"], options.epochs):
-        lr = options.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * epoch / options.epochs)))
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        order = torch.randperm(len(train_images), generator=generator)
-        started = time.time()
-        bar = tqdm(range(steps), desc=f"{name} epoch {epoch + 1}/{options.epochs}", leave=False)
-        total = 0.0
-        for step in bar:
-            x = train_images[order[step * options.batch:(step + 1) * options.batch]]
-            flip = torch.rand(len(x), generator=generator) < 0.5
-            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
-            snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(
-                len(x), generator=generator)
-            loss = (run_codec(model, x, snr, config.channel, generator) - x).square().mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
-            bar.set_postfix(mse=f"{total / (step + 1):.5f}")
-        val = evaluate(model, val_images, options.val_snr_db, config.channel)
-        record = {"epoch": epoch + 1, "lr": lr, "train_mse": total / steps, "val_psnr_db": val,
-                  "seconds": time.time() - started}
-        progress = {"epoch": epoch + 1, "history": progress["history"] + [record]}
-        print(json.dumps(record), flush=True)
-        save_training_state(model, config, optimizer, progress, ckpt_dir, name)
-        save_weights(model, config, options.out, name)
-    return Path(options.out) / f"{name}.safetensors"
+    order: list[torch.Tensor] = []
+
+    def train_step(generator: torch.Generator) -> float:
+        if not order:
+            order.extend(torch.randperm(len(train_images), generator=generator).split(options.batch))
+        x = train_images[order.pop()]
+        flip = torch.rand(len(x), generator=generator) < 0.5
+        x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(len(x), generator=generator)
+        loss = (run_codec(model, x, snr, config.channel, generator) - x).square().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return run_epochs(model, config, optimizer, name=name, out=options.out, epochs=options.epochs, lr=options.lr,
+                      steps_per_epoch=math.ceil(len(train_images) / options.batch), train_step=train_step,
+                      evaluate=lambda: {"val_psnr_db": evaluate(model, val_images, options.val_snr_db, config.channel)},
+                      seed=options.seed)
 
 
 def main() -> None:
-    """Script entry for background runs: ``python -m models.train_jscc DATA OUT EPOCHS [channels]``."""
+    """Background entry: ``python -m models.train_jscc DATA OUT EPOCHS [channels] [channel] [val] [threads]``."""
     import sys
 
     data, out, epochs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
     channels = int(sys.argv[4]) if len(sys.argv) > 4 else 16
     channel = sys.argv[5] if len(sys.argv) > 5 else "awgn"
     val = Path(sys.argv[6]) if len(sys.argv) > 6 else None
+    threads = int(sys.argv[7]) if len(sys.argv) > 7 else 1
     config = JSCCConfig(channels=channels, channel=channel)
     name = f"jscc_{channel}_c{channels}"
-    train_jscc(config, TrainJSCCOptions(data=data, out=out, epochs=epochs, val_data=val), name)
+    train_jscc(config, TrainJSCCOptions(data=data, out=out, epochs=epochs, val_data=val, threads=threads), name)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,94 @@
+"""A compact noise-prediction U-Net for JSCC latents, conditioned on the channel.
+
+eps_theta(x_t, t, W_s, W_n): x_t, W_s, W_n are ``[B, C, H, W]`` (C latent channels; the
+channel weights per real value, as CDDM's |h| conditioning generalized to OFDM symbols),
+t is ``[B]`` float steps. Two resolutions (H x W and H/2 x W/2), residual blocks with
+GroupNorm, SiLU and an additive timestep embedding; sized to train on two CPU cores
+(about 1.2 M parameters at width 64 for C = 16). ``forward`` takes and returns tensors only,
+so the module exports to ONNX unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from models.config import require_range
+
+
+@dataclass(frozen=True)
+class DenoiserConfig:
+    """channels: latent channels C; width: base feature width; steps: the schedule's T."""
+
+    channels: int = 16
+    width: int = 64
+    steps: int = 1000
+
+    def __post_init__(self) -> None:
+        require_range("DenoiserConfig", "channels", self.channels, 2, 256)
+        require_range("DenoiserConfig", "width", self.width, 8, 1024)
+        require_range("DenoiserConfig", "steps", self.steps, 2, 100_000)
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
+    """Sinusoidal embedding ``[B]`` -> ``[B, dim]`` (Vaswani et al.; DDPM's time embedding)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
+    args = t.float()[:, None] * freqs[None, :]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
+
+
+class ResBlock(nn.Module):
+    """GN-SiLU-conv, + timestep embedding, GN-SiLU-conv, with a (1x1 if needed) skip."""
+
+    def __init__(self, cin: int, cout: int, emb_dim: int):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(8, cin)
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.emb = nn.Linear(emb_dim, cout)
+        self.norm2 = nn.GroupNorm(8, cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+        self.act = nn.SiLU()
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(self.act(self.norm1(x))) + self.emb(emb)[:, :, None, None]
+        h = self.conv2(self.act(self.norm2(h)))
+        return h + self.skip(x)
+
+
+class LatentUNet(nn.Module):
+    """The denoiser: ``forward(x_t, t, w_s, w_n) -> eps`` with shapes as in the module doc."""
+
+    def __init__(self, config: DenoiserConfig):
+        super().__init__()
+        self.config = config
+        w, c = config.width, config.channels
+        emb = 4 * w
+        self.time_mlp = nn.Sequential(nn.Linear(w, emb), nn.SiLU(), nn.Linear(emb, emb))
+        self.stem = nn.Conv2d(3 * c, w, 3, padding=1)
+        self.down = nn.ModuleList([ResBlock(w, w, emb), ResBlock(w, w, emb)])
+        self.downsample = nn.Conv2d(w, 2 * w, 3, stride=2, padding=1)
+        self.middle = nn.ModuleList([ResBlock(2 * w, 2 * w, emb), ResBlock(2 * w, 2 * w, emb)])
+        self.upsample = nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1)
+        self.up = nn.ModuleList([ResBlock(2 * w, w, emb), ResBlock(w, w, emb)])
+        self.head = nn.Sequential(nn.GroupNorm(8, w), nn.SiLU(), nn.Conv2d(w, c, 3, padding=1))
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, w_s: torch.Tensor, w_n: torch.Tensor) -> torch.Tensor:
+        emb = self.time_mlp(timestep_embedding(t, self.config.width))
+        h = self.stem(torch.cat([x_t, w_s, torch.log(w_n.clamp_min(1e-4))], dim=1))
+        for block in self.down:
+            h = block(h, emb)
+        skip = h
+        h = self.downsample(h)
+        for block in self.middle:
+            h = block(h, emb)
+        h = torch.cat([self.upsample(h), skip], dim=1)
+        for block in self.up:
+            h = block(h, emb)
+        return self.head(h)
