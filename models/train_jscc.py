@@ -96,21 +96,3 @@ def train_jscc(config: JSCCConfig, options: TrainJSCCOptions, name: str) -> Path
                       steps_per_epoch=math.ceil(len(train_images) / options.batch), train_step=train_step,
                       evaluate=lambda: {"val_psnr_db": evaluate(model, val_images, options.val_snr_db, config.channel)},
                       seed=options.seed)
-
-
-def main() -> None:
-    """Background entry: ``python -m models.train_jscc DATA OUT EPOCHS [channels] [channel] [val] [threads]``."""
-    import sys
-
-    data, out, epochs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-    channels = int(sys.argv[4]) if len(sys.argv) > 4 else 16
-    channel = sys.argv[5] if len(sys.argv) > 5 else "awgn"
-    val = Path(sys.argv[6]) if len(sys.argv) > 6 else None
-    threads = int(sys.argv[7]) if len(sys.argv) > 7 else 1
-    config = JSCCConfig(channels=channels, channel=channel)
-    name = f"jscc_{channel}_c{channels}"
-    train_jscc(config, TrainJSCCOptions(data=data, out=out, epochs=epochs, val_data=val, threads=threads), name)
-
-
-if __name__ == "__main__":
-    main()

@@ -183,6 +183,50 @@ def _run_emulator(args: argparse.Namespace) -> int:
             return 0
 
 
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model from a data path (resumable)")
+    p.add_argument("model", choices=["jscc", "cddm", "cddm-decoder"])
+    p.add_argument("--data", type=Path, required=True, help="a CIFAR-style .npz or a folder of images")
+    p.add_argument("--val-data", type=Path, help="evaluation images (default: --data's test split)")
+    p.add_argument("--out", type=Path, default=Path("runs/train"), help="weights and checkpoints go here")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn")
+    p.add_argument("--channels", type=int, default=16, help="jscc: latent channels C (16 = ratio 1/6)")
+    p.add_argument("--jscc", type=Path, default=None, help="cddm: the frozen codec's .safetensors")
+    p.add_argument("--width", type=int, default=64, help="cddm: denoiser width")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.set_defaults(handler=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    if args.epochs < 1:
+        raise DiffairError(f"--epochs = {args.epochs}; expected at least 1")
+    if args.model == "jscc":
+        from models.jscc import JSCCConfig
+        from models.train_jscc import TrainJSCCOptions, train_jscc
+
+        config = JSCCConfig(channels=args.channels, channel=args.channel)
+        path = train_jscc(config, TrainJSCCOptions(data=args.data, out=args.out, epochs=args.epochs, seed=args.seed,
+                                                   val_data=args.val_data, threads=args.threads),
+                          f"jscc_{args.channel}_c{args.channels}")
+    else:
+        from models.train_cddm import TrainCDDMOptions, train_cddm_decoder, train_denoiser
+
+        if args.jscc is None:
+            raise DiffairError("train cddm needs --jscc PATH.safetensors (the frozen codec, with its .json beside)")
+        options = TrainCDDMOptions(data=args.data, out=args.out, jscc_dir=args.jscc.parent, jscc_name=args.jscc.stem,
+                                   channel=args.channel, epochs=args.epochs, seed=args.seed, threads=args.threads,
+                                   val_data=args.val_data)
+        denoiser = f"cddm_denoiser_{args.channel}"
+        if args.model == "cddm":
+            path = train_denoiser(options, denoiser, width=args.width)
+        else:
+            path = train_cddm_decoder(options, denoiser, f"cddm_codec_{args.channel}")
+    print(f"weights: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="diffair", description="Diffusion-model receivers on a software-radio testbed.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -191,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tx(sub)
     _add_rx(sub)
     _add_emulator(sub)
+    _add_train(sub)
     return parser
 
 

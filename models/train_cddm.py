@@ -1,0 +1,180 @@
+"""``diffair train cddm``: CDDM's stages 2 and 3 on a frozen deep-JSCC encoder.
+
+Stage 2 (denoiser): latents x0 = sqrt(2) z of the training images (and their mirror images)
+from the frozen encoder; per image an SNR drawn from [snr_min_db, snr_max_db] and a channel
+realization give W_s and W_n; t uniform in [0, T); loss ||eps - eps_theta(x_t, t, W_s, W_n)||^2
+with x_t = sqrt(a_t) W_s x0 + sqrt(1 - a_t) W_n eps. AdamW (lr 2e-4, weight decay 1e-4),
+gradient clipping at 1, cosine decay.
+
+Stage 3 (decoder): encoder and denoiser frozen; the decoder, started from the JSCC decoder,
+is re-trained on the CDDM receiver's output (K-step sampler), one SNR per batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from models.channels import transmit
+from models.checkpoint import load_model
+from models.data import load_images, to_tensor_batch
+from models.denoiser import DenoiserConfig, LatentUNet
+from models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder
+from models.receivers import CDDMReceiver, JSCCReceiver, LatentObservation
+from models.sampler import forward_diffuse
+from models.schedule import NoiseSchedule
+from models.symbols import latent_to_symbols
+from models.training import run_epochs
+
+
+@dataclass(frozen=True)
+class TrainCDDMOptions:
+    """data: training images; jscc_dir / jscc_name: the frozen codec; channel: "awgn" or
+    "rayleigh"; sampler_steps: K used by stage 3 and the validation."""
+
+    data: Path
+    out: Path
+    jscc_dir: Path
+    jscc_name: str
+    channel: str = "rayleigh"
+    epochs: int = 40
+    batch: int = 128
+    lr: float = 2e-4
+    snr_min_db: float = 0.0
+    snr_max_db: float = 20.0
+    val_snr_db: float = 15.0
+    sampler_steps: int = 10
+    seed: int = 0
+    threads: int = 1
+    val_data: Path | None = None
+
+
+def _observe(z: torch.Tensor, snr_db: torch.Tensor, channel: str, generator: torch.Generator | None
+             ) -> tuple[LatentObservation, torch.Tensor]:
+    """Send latents ``[B, C, H, W]`` over the symbol channel; the observation (batch SNR = the
+    mean) and the per-value W_n ``[B, C, H, W]`` computed with each image's own SNR."""
+    rx = transmit(latent_to_symbols(z), snr_db, channel, generator)
+    obs = LatentObservation.from_symbols(rx, tuple(z.shape[1:]), float(snr_db.mean()))
+    sigma = (10 ** (-snr_db / 20)).view(-1, 1, 1, 1)
+    return obs, obs.noise_var.sqrt() / sigma
+
+
+@torch.no_grad()
+def encode_all(encoder: torch.nn.Module, images: torch.Tensor, batch: int = 512) -> torch.Tensor:
+    """Latents of ``images`` and of their mirror images, ``[2N, C, H, W]``."""
+    parts = [encoder(images[i:i + batch]) for i in range(0, len(images), batch)]
+    parts += [encoder(images[i:i + batch].flip(-1)) for i in range(0, len(images), batch)]
+    return torch.cat(parts)
+
+
+@torch.no_grad()
+def latent_mse_db(receiver: torch.nn.Module, z: torch.Tensor, snr_db: float, channel: str, seed: int = 7
+                  ) -> tuple[float, float]:
+    """(MMSE-only, receiver) latent MSE per real value in dB, with z scaled to unit variance
+    per real value (CDDM's MSE_channel and MSE_channel+CDDM)."""
+    generator = torch.Generator().manual_seed(seed)
+    obs, _ = _observe(z, torch.full((len(z),), snr_db), channel, generator)
+    estimate = receiver.denoise(obs) if isinstance(receiver, CDDMReceiver) else obs.y
+    mmse = 10 * math.log10(((obs.y - z) * 2 ** 0.5).square().mean().item())
+    ours = 10 * math.log10(((estimate - z) * 2 ** 0.5).square().mean().item())
+    return mmse, ours
+
+
+def _frozen_codec(options: TrainCDDMOptions) -> DeepJSCC:
+    codec = load_model(DeepJSCC, JSCCConfig, options.jscc_dir, options.jscc_name)
+    for p in codec.parameters():
+        p.requires_grad_(False)
+    return codec
+
+
+def train_denoiser(options: TrainCDDMOptions, name: str, width: int = 64) -> Path:
+    """Stage 2: train a latent denoiser of ``width`` for the codec's latents; writes
+    ``out/name.{safetensors,json}``."""
+    torch.set_num_threads(options.threads)
+    torch.manual_seed(options.seed)
+    codec = _frozen_codec(options)
+    config = DenoiserConfig(channels=codec.config.channels, width=width)
+    latents = encode_all(codec.encoder, to_tensor_batch(load_images(options.data, "train")))
+    val_z = codec.encoder(to_tensor_batch(load_images(options.val_data or options.data, "test", limit=512)))
+    schedule = NoiseSchedule(steps=config.steps)
+    alphas = torch.as_tensor(schedule.alphas_cumprod, dtype=torch.float32)
+    net = LatentUNet(config)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=options.lr, weight_decay=1e-4)
+    order: list[torch.Tensor] = []
+
+    def train_step(generator: torch.Generator) -> float:
+        if not order:
+            order.extend(torch.randperm(len(latents), generator=generator).split(options.batch))
+        z = latents[order.pop()]
+        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(len(z), generator=generator)
+        obs, w_n = _observe(z, snr, options.channel, generator)
+        t = torch.randint(0, config.steps, (len(z),), generator=generator)
+        eps = torch.randn(z.shape, generator=generator)
+        x_t = forward_diffuse(z * 2 ** 0.5, eps, alphas[t].view(-1, 1, 1, 1), obs.gain, w_n)
+        loss = (net(x_t, t.float(), obs.gain, w_n) - eps).square().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        optimizer.step()
+        return loss.item()
+
+    def evaluate() -> dict:
+        receiver = CDDMReceiver(net, codec.decoder, schedule, options.sampler_steps)
+        mmse, cddm = latent_mse_db(receiver, val_z, options.val_snr_db, options.channel)
+        return {"val_latent_mse_db_mmse": mmse, "val_latent_mse_db_cddm": cddm}
+
+    return run_epochs(net, config, optimizer, name=name, out=options.out, epochs=options.epochs, lr=options.lr,
+                      steps_per_epoch=math.ceil(len(latents) / options.batch), train_step=train_step,
+                      evaluate=evaluate, seed=options.seed)
+
+
+def train_cddm_decoder(options: TrainCDDMOptions, denoiser_name: str, name: str) -> Path:
+    """Stage 3: re-train the decoder on CDDM outputs; writes ``out/name`` (a DeepJSCC whose
+    encoder is the frozen one and whose decoder is the re-trained one)."""
+    torch.set_num_threads(options.threads)
+    torch.manual_seed(options.seed)
+    codec = _frozen_codec(options)
+    denoiser = load_model(LatentUNet, DenoiserConfig, options.out, denoiser_name)
+    images = to_tensor_batch(load_images(options.data, "train"))
+    val_images = to_tensor_batch(load_images(options.val_data or options.data, "test", limit=512))
+    decoder = JSCCDecoder(codec.config)
+    decoder.load_state_dict(codec.decoder.state_dict())
+    for p in codec.decoder.parameters():
+        p.requires_grad_(True)
+    codec.decoder = decoder
+    receiver = CDDMReceiver(denoiser, decoder, steps=options.sampler_steps)
+    optimizer = torch.optim.AdamW(decoder.parameters(), lr=options.lr, weight_decay=1e-4)
+    order: list[torch.Tensor] = []
+
+    def train_step(generator: torch.Generator) -> float:
+        if not order:
+            order.extend(torch.randperm(len(images), generator=generator).split(options.batch))
+        x = images[order.pop()]
+        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(1, generator=generator)
+        with torch.no_grad():
+            obs, _ = _observe(codec.encoder(x), snr.expand(len(x)), options.channel, generator)
+            latent = receiver.denoise(obs)
+        loss = (decoder(latent, obs.snr_map_db) - x).square().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    @torch.no_grad()
+    def evaluate() -> dict:
+        generator = torch.Generator().manual_seed(11)
+        z = codec.encoder(val_images)
+        obs, _ = _observe(z, torch.full((len(z),), options.val_snr_db), options.channel, generator)
+        scores = {}
+        for label, rx in (("jscc", JSCCReceiver(_frozen_codec(options).decoder)), ("cddm", receiver)):
+            image, _ = rx(obs)
+            mse = (image - val_images).square().flatten(1).mean(1)
+            scores[f"val_psnr_db_{label}"] = (10 * torch.log10(1 / mse)).mean().item()
+        return scores
+
+    return run_epochs(decoder, codec.config, optimizer, name=name, out=options.out, epochs=options.epochs,
+                      lr=options.lr, steps_per_epoch=math.ceil(len(images) / options.batch), train_step=train_step,
+                      evaluate=evaluate, seed=options.seed, weights_module=codec)

@@ -1,0 +1,75 @@
+"""`diffair train`: runs, resumes, writes safetensors + JSON that load back; bad weights are refused."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dsp.errors import ConfigError, ModelError
+from models.checkpoint import load_model
+from models.data import load_images
+from models.jscc import DeepJSCC, JSCCConfig
+from testbed.cli import main
+
+
+@pytest.fixture
+def tiny_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "tiny.npz"
+    np.savez(path, x_train=rng.integers(0, 256, (96, 32, 32, 3), dtype=np.uint8),
+             x_test=rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8))
+    return path
+
+
+def test_train_jscc_then_cddm_resumably(tiny_npz, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "jscc", "--data", str(tiny_npz), "--out", str(out), "--epochs", "1", "--channels", "8"]) == 0
+    assert main(["train", "jscc", "--data", str(tiny_npz), "--out", str(out), "--epochs", "2", "--channels", "8"]) == 0
+    assert "resumed jscc_awgn_c8 at epoch 1" in capsys.readouterr().out
+    history = json.loads((out / "checkpoints" / "jscc_awgn_c8.train.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2]
+    codec = load_model(DeepJSCC, JSCCConfig, out, "jscc_awgn_c8")
+    assert codec.config.channels == 8 and not codec.training
+    assert main(["train", "cddm", "--data", str(tiny_npz), "--out", str(out), "--epochs", "1", "--width", "16",
+                 "--jscc", str(out / "jscc_awgn_c8.safetensors")]) == 0
+    assert main(["train", "cddm-decoder", "--data", str(tiny_npz), "--out", str(out), "--epochs", "1",
+                 "--jscc", str(out / "jscc_awgn_c8.safetensors")]) == 0
+    assert (out / "cddm_denoiser_awgn.safetensors").exists() and (out / "cddm_codec_awgn.json").exists()
+
+
+def test_weights_that_do_not_match_their_config_are_refused(tmp_path):
+    from models.checkpoint import save_weights
+
+    save_weights(DeepJSCC(JSCCConfig(channels=8)), JSCCConfig(channels=8), tmp_path, "codec")
+    config = json.loads((tmp_path / "codec.json").read_text())
+    (tmp_path / "codec.json").write_text(json.dumps({**config, "channels": 16}))
+    with pytest.raises(ModelError, match="do not match"):
+        load_model(DeepJSCC, JSCCConfig, tmp_path, "codec")
+    (tmp_path / "codec.json").write_text(json.dumps({**config, "colour": 1}))
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_model(DeepJSCC, JSCCConfig, tmp_path, "codec")
+    (tmp_path / "codec.safetensors").write_bytes(b"not a safetensors file")
+    (tmp_path / "codec.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="cannot read weights"):
+        load_model(DeepJSCC, JSCCConfig, tmp_path, "codec")
+
+
+def test_image_loading_errors_are_clear(tmp_path):
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG garbage")
+    with pytest.raises(ConfigError, match="cannot read image"):
+        load_images(tmp_path)
+    with pytest.raises(ConfigError, match="expected an .npz"):
+        load_images(tmp_path / "x.txt")
+    np.savez(tmp_path / "wrong.npz", something=np.zeros(3))
+    with pytest.raises(ConfigError, match="x_test"):
+        load_images(tmp_path / "wrong.npz")
+
+
+def test_jscc_is_fully_convolutional_and_power_normalized():
+    codec = DeepJSCC(JSCCConfig())
+    image = torch.rand(1, 3, 64, 96)
+    z = codec.encoder(image)
+    assert z.shape == (1, 16, 16, 24)
+    assert (z.square().sum() / (z.numel() / 2)).item() == pytest.approx(1.0, rel=1e-5)
+    assert codec.decoder(z, torch.full_like(z, 10.0)).shape == image.shape
