@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from models.channels import transmit
+from models.checkpoint import load_state, read_tensors
 from models.data import load_images, to_tensor_batch
 from models.jscc import DeepJSCC, JSCCConfig
 from models.symbols import latent_to_symbols, symbols_to_latent
@@ -37,6 +38,7 @@ class TrainJSCCOptions:
     val_data: Path | None = None
     val_snr_db: float = 10.0
     threads: int = 1
+    init: Path | None = None
 
 
 def psnr_db(mse: torch.Tensor) -> torch.Tensor:
@@ -76,6 +78,8 @@ def train_jscc(config: JSCCConfig, options: TrainJSCCOptions, name: str) -> Path
     train_images = to_tensor_batch(load_images(options.data, "train"))
     val_images = to_tensor_batch(load_images(options.val_data or options.data, "test", limit=1017))
     model = DeepJSCC(config)
+    if options.init is not None:  # e.g. the Rayleigh codec starts from the AWGN one
+        load_state(model, read_tensors(options.init), options.init)
     optimizer = torch.optim.Adam(model.parameters(), lr=options.lr)
     order: list[torch.Tensor] = []
 

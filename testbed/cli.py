@@ -193,6 +193,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn")
     p.add_argument("--channels", type=int, default=16, help="jscc: latent channels C (16 = ratio 1/6)")
     p.add_argument("--jscc", type=Path, default=None, help="cddm: the frozen codec's .safetensors")
+    p.add_argument("--init", type=Path, default=None, help="jscc: start from these weights (.safetensors)")
+    p.add_argument("--lr", type=float, default=None, help="base learning rate (default: the trainer's)")
     p.add_argument("--width", type=int, default=64, help="cddm: denoiser width")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -207,8 +209,10 @@ def _run_train(args: argparse.Namespace) -> int:
         from models.train_jscc import TrainJSCCOptions, train_jscc
 
         config = JSCCConfig(channels=args.channels, channel=args.channel)
+        extra = {"lr": args.lr} if args.lr else {}
         path = train_jscc(config, TrainJSCCOptions(data=args.data, out=args.out, epochs=args.epochs, seed=args.seed,
-                                                   val_data=args.val_data, threads=args.threads),
+                                                   val_data=args.val_data, threads=args.threads, init=args.init,
+                                                   **extra),
                           f"jscc_{args.channel}_c{args.channels}")
     else:
         from models.train_cddm import TrainCDDMOptions, train_cddm_decoder, train_denoiser
@@ -227,6 +231,94 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _steps(value: str) -> int | None:
+    if value == "full":
+        return None
+    steps = int(value)
+    if steps < 1:
+        raise argparse.ArgumentTypeError(f"--steps {value}: expected a positive integer or 'full'")
+    return steps
+
+
+def _receivers(value: str) -> tuple[str, ...]:
+    return tuple(v for v in value.split(",") if v)
+
+
+def _add_loopback(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("loopback", help="an image through encoder, PHY, channel and every receiver")
+    p.add_argument("--image", type=Path, help="an image file (default: a built-in photograph)")
+    p.add_argument("--snr-db", type=float, default=10.0)
+    p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn")
+    p.add_argument("--cfo-hz", type=float, default=10e3)
+    p.add_argument("--receivers", type=_receivers, default=(), help="comma list, e.g. jscc,cddm (default: all "
+                                                                     "with weights)")
+    p.add_argument("--steps", type=_steps, default=10, help="CDDM sampler steps K, or 'full'")
+    p.add_argument("--genie", action="store_true", help="ideal sync and CSI (symbol-level channel)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights", type=Path, default=None, help="a folder of weights (default: the shipped ones)")
+    p.add_argument("--out", type=Path, default=Path("reports/loopback"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_run_loopback)
+
+
+def _run_loopback(args: argparse.Namespace) -> int:
+    from models.registry import WEIGHTS_DIR
+    from testbed.loopback import LoopbackOptions, run_loopback
+
+    options = LoopbackOptions(image=args.image, snr_db=args.snr_db, channel=args.channel, cfo_hz=args.cfo_hz,
+                              receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
+                              out=args.out, weights=args.weights or WEIGHTS_DIR)
+    summary = run_loopback(options)
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print(f"{summary['channel']} at {summary['snr_db_true']:g} dB{' (genie)' if summary['genie'] else ''}: "
+          f"{summary['frames_ok']}/{summary['frames_sent']} frames, SNR estimate "
+          f"{_fmt(summary['snr_db_est'], '.2f')} dB, CFO estimate {_fmt(summary['cfo_hz_est'], '.0f')} Hz, "
+          f"{summary['erased_symbols']} erased symbols")
+    print(f"{'receiver':>9} {'PSNR dB':>8} {'SSIM':>6} {'latent MSE dB':>14} {'latency ms':>11}")
+    for name, r in summary["receivers"].items():
+        print(f"{name:>9} {r['psnr_db']:8.2f} {r['ssim']:6.3f} {r['latent_mse_db']:14.2f} {r['latency_ms']:11.1f}")
+    stages = ", ".join(f"{k} {v:.1f} ms" for k, v in summary["latency_ms"].items())
+    print(f"stages: {stages}\nreport: {args.out}/")
+    return 0
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="PSNR / SSIM / latent MSE versus SNR")
+    p.add_argument("--data", type=Path, required=True, help="a .npz with x_test, or a folder of images")
+    p.add_argument("--limit", type=int, default=256)
+    p.add_argument("--snr-db", type=lambda v: tuple(float(x) for x in v.split(",")), default=(0.0, 5.0, 10.0, 15.0, 20.0))
+    p.add_argument("--channel", type=_receivers, default=("awgn",), help="comma list of awgn, rayleigh")
+    p.add_argument("--receivers", type=_receivers, default=())
+    p.add_argument("--steps", type=_steps, default=10)
+    p.add_argument("--genie", action="store_true", help="symbol-level channel, no PHY (fast)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights", type=Path, default=None)
+    p.add_argument("--out", type=Path, default=Path("reports/sweep"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_run_sweep)
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from models.registry import WEIGHTS_DIR
+    from testbed.sweep import SweepOptions, run_sweep
+
+    options = SweepOptions(data=args.data, limit=args.limit, snr_db=args.snr_db, channels=args.channel,
+                           receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
+                           out=args.out, weights=args.weights or WEIGHTS_DIR)
+    result = run_sweep(options, progress=not args.json)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{'receiver':>9} {'channel':>8} {'SNR dB':>7} {'PSNR dB':>8} {'SSIM':>6} {'latent MSE dB':>14}")
+    for r in result["results"]:
+        print(f"{r['receiver']:>9} {r['channel']:>8} {r['snr_db']:7.1f} {r['psnr_db']:8.2f} {r['ssim']:6.3f} "
+              f"{r['latent_mse_db']:14.2f}")
+    print(f"wrote {args.out}/sweep.csv, sweep.json, sweep.png")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="diffair", description="Diffusion-model receivers on a software-radio testbed.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -236,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rx(sub)
     _add_emulator(sub)
     _add_train(sub)
+    _add_loopback(sub)
+    _add_sweep(sub)
     return parser
 
 

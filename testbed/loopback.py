@@ -1,0 +1,217 @@
+"""``diffair loopback``: an image through the whole chain, once per receiver.
+
+encoder -> packetizer -> OFDM PHY -> loopback channel -> sync / estimation / MMSE -> receiver
+(jscc: straight to the decoder; cddm: channel denoising, then its decoder) -> image.
+With ``genie`` the PHY is replaced by the symbol-level channel with perfect CSI.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dsp.errors import ConfigError
+from dsp.frame import FrameFormat
+from dsp.header import PayloadKind
+from dsp.packetizer import Reassembler
+from dsp.receiver import OfdmReceiver
+from models.channels import EqualizedSymbols, transmit
+from models.data import load_image
+from models.receivers import LatentObservation
+from models.registry import WEIGHTS_DIR, available_receivers, build_receiver, load_codec
+from models.symbols import latent_to_symbols
+from radio.channel import ChannelConfig
+from radio.loopback import LoopbackRadio
+from testbed.metrics import latent_mse_db, psnr_db, ssim
+from testbed.session import frame_bursts
+
+BUILTIN_SIDE = 128
+"""The built-in image (matplotlib's sample photograph) is centre-cropped and resized to 128 x 128."""
+
+
+@dataclass(frozen=True)
+class LoopbackOptions:
+    """One ``diffair loopback`` run; ``steps`` None is CDDM's full sampler."""
+
+    image: Path | None = None
+    snr_db: float = 10.0
+    channel: str = "awgn"
+    cfo_hz: float = 10e3
+    receivers: tuple[str, ...] = ()
+    steps: int | None = 10
+    genie: bool = False
+    seed: int = 0
+    out: Path = Path("reports/loopback")
+    weights: Path = WEIGHTS_DIR
+    fft_size: int = 64
+
+
+def builtin_image() -> np.ndarray:
+    """matplotlib's sample photograph (Grace Hopper), 128 x 128 RGB uint8."""
+    from matplotlib import cbook
+    from PIL import Image
+
+    with cbook.get_sample_data("grace_hopper.jpg") as f, Image.open(f) as img:
+        side = min(img.size)
+        left, top = (img.width - side) // 2, (img.height - side) // 2
+        return np.asarray(img.convert("RGB").crop((left, top, left + side, top + side))
+                          .resize((BUILTIN_SIDE, BUILTIN_SIDE), Image.LANCZOS))
+
+
+def check_image(image: np.ndarray, source: str) -> np.ndarray:
+    """Refuse images the codec cannot take: sides must be multiples of 4 (and at least 8)."""
+    h, w = image.shape[:2]
+    if h % 4 or w % 4 or h < 8 or w < 8:
+        raise ConfigError(f"image {source} is {w} x {h}; the codec needs sides that are multiples of 4 "
+                          f"(at least 8): crop it to {w - w % 4} x {h - h % 4}")
+    return image
+
+
+def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: float, seed: int, fmt: FrameFormat
+                ) -> tuple[EqualizedSymbols, dict]:
+    """One payload of complex symbols ``[K]`` through packetizer, PHY and loopback channel;
+    returns the per-symbol statistics ``[1, K]`` (erasures where frames were lost) and the
+    link figures (frames, SNR / CFO estimates, stage latencies)."""
+    channel = ChannelConfig(
+        snr_db=snr_db, signal_power=10 ** (-fmt.backoff_db / 10), bandwidth_fraction=fmt.bandwidth_fraction,
+        sample_rate_hz=fmt.sample_rate_hz, fading="rayleigh" if channel_type == "rayleigh" else "none",
+        rms_delay_samples=fmt.cp_len / 8, max_delay_samples=fmt.cp_len // 2, cfo_hz=cfo_hz,
+        gap_samples=(fmt.fft_size, 10 * fmt.fft_size))
+    timings = {}
+    started = time.perf_counter()
+    bursts = list(frame_bursts(symbols, seed % 65535 + 1, fmt, 0, PayloadKind.JSCC_LATENT))
+    timings["phy_tx_ms"] = 1e3 * (time.perf_counter() - started)
+    with LoopbackRadio(channel, seed=seed) as radio:
+        started = time.perf_counter()
+        for burst in bursts:
+            radio.send(burst)
+        stream = radio.receive(radio.pending + 2 * fmt.frame_len)
+        timings["channel_ms"] = 1e3 * (time.perf_counter() - started)
+    started = time.perf_counter()
+    receiver, reassembler = OfdmReceiver(fmt), Reassembler(fmt)
+    payloads = [p for f in receiver.process(stream) + receiver.flush() if (p := reassembler.add(f))]
+    payloads += reassembler.flush()
+    timings["phy_rx_ms"] = 1e3 * (time.perf_counter() - started)
+    frames_sent = len(bursts)
+    if not payloads:
+        erased = EqualizedSymbols(torch.zeros(1, len(symbols), dtype=torch.complex64), torch.zeros(1, len(symbols)),
+                                  torch.ones(1, len(symbols)))
+        return erased, {**timings, "frames_sent": frames_sent, "frames_ok": 0, "erased_symbols": len(symbols),
+                        "snr_db_est": None, "cfo_hz_est": None}
+    p = payloads[0]
+    rx = EqualizedSymbols(torch.from_numpy(p.y)[None], torch.from_numpy(p.gain)[None],
+                          torch.from_numpy(p.noise_var)[None])
+    return rx, {**timings, "frames_sent": frames_sent, "frames_ok": p.frames_received,
+                "erased_symbols": int(p.erased.sum()), "snr_db_est": p.snr_db, "cfo_hz_est": p.cfo_hz}
+
+
+def run_loopback(options: LoopbackOptions) -> dict:
+    """Run the chain; writes the report folder and returns the summary dict."""
+    image = check_image(load_image(options.image) if options.image else builtin_image(),
+                        str(options.image or "(built-in)"))
+    names = list(options.receivers) or available_receivers(options.channel, options.weights)
+    if not names:
+        raise ConfigError(f"no receiver has weights for {options.channel} in {options.weights}")
+    codec = load_codec(options.channel, options.weights)
+    receivers = {name: build_receiver(name, options.channel, options.steps, options.weights) for name in names}
+    x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255.0
+    fmt = FrameFormat.for_fft(options.fft_size)
+    with torch.no_grad():
+        started = time.perf_counter()
+        z = codec.encoder(x)
+        encode_ms = 1e3 * (time.perf_counter() - started)
+        symbols = latent_to_symbols(z)[0].numpy()
+        if options.genie:
+            generator = torch.Generator().manual_seed(options.seed)
+            rx = transmit(torch.from_numpy(symbols)[None], torch.tensor([options.snr_db]), options.channel, generator)
+            link = {"frames_sent": 0, "frames_ok": 0, "erased_symbols": 0, "snr_db_est": options.snr_db,
+                    "cfo_hz_est": None}
+        else:
+            rx, link = through_phy(symbols, options.snr_db, options.channel, options.cfo_hz, options.seed, fmt)
+        snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else options.snr_db
+        obs = LatentObservation.from_symbols(rx, tuple(z.shape[1:]), snr_used)
+        results, outputs = {}, {}
+        for name, receiver in receivers.items():
+            receiver(obs)  # warm-up: the first call pays for allocations
+            started = time.perf_counter()
+            decoded, latent = receiver(obs)
+            latency = 1e3 * (time.perf_counter() - started)
+            estimate = decoded[0].permute(1, 2, 0).clamp(0, 1).numpy()
+            outputs[name] = (estimate, latent[0].numpy())
+            results[name] = {"psnr_db": psnr_db(image / 255.0, estimate), "ssim": ssim(image / 255.0, estimate),
+                             "latent_mse_db": latent_mse_db(z[0].numpy(), latent[0].numpy()), "latency_ms": latency}
+    summary = {"receivers": results, "snr_db_true": options.snr_db, "snr_db_est": link["snr_db_est"],
+               "cfo_hz_true": options.cfo_hz, "cfo_hz_est": link["cfo_hz_est"], "frames_sent": link["frames_sent"],
+               "frames_ok": link["frames_ok"], "erased_symbols": link["erased_symbols"],
+               "latency_ms": {"encode_ms": encode_ms, **{k: v for k, v in link.items() if k.endswith("_ms")}},
+               "channel": options.channel, "genie": options.genie, "image_shape": list(image.shape),
+               "symbols": int(len(symbols))}
+    write_report(options, image, outputs, obs, summary)
+    return summary
+
+
+def _provenance() -> dict:
+    from importlib import metadata
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.TimeoutExpired):
+        commit = None
+    try:
+        version = metadata.version("diffair")
+    except metadata.PackageNotFoundError:
+        version = None
+    return {"diffair_version": version, "git_commit": commit}
+
+
+def write_report(options: LoopbackOptions, image: np.ndarray, outputs: dict, obs: LatentObservation,
+                 summary: dict) -> None:
+    """original.png, one PNG per receiver, comparison.png, constellation.png, config.json, summary.json."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image).save(out / "original.png")
+    for name, (estimate, _) in outputs.items():
+        Image.fromarray((estimate * 255).round().astype(np.uint8)).save(out / f"{name}.png")
+    fig, axes = plt.subplots(1, 1 + len(outputs), figsize=(3 * (1 + len(outputs)), 3.3))
+    axes = np.atleast_1d(axes)
+    axes[0].imshow(image)
+    axes[0].set_title("original")
+    for ax, (name, (estimate, _)) in zip(axes[1:], outputs.items()):
+        r = summary["receivers"][name]
+        ax.imshow(estimate)
+        ax.set_title(f"{name}: {r['psnr_db']:.2f} dB, SSIM {r['ssim']:.3f}")
+    for ax in axes:
+        ax.axis("off")
+    fig.suptitle(f"{options.channel}, {options.snr_db:g} dB{' (genie)' if options.genie else ''}")
+    fig.tight_layout()
+    fig.savefig(out / "comparison.png", dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    half = obs.y.shape[1] // 2
+    ax.scatter(obs.y[0, :half].flatten(), obs.y[0, half:].flatten(), s=2, alpha=0.4, label="after MMSE")
+    for name, (_, latent) in outputs.items():
+        if name != "jscc":
+            ax.scatter(latent[:half].flatten(), latent[half:].flatten(), s=2, alpha=0.4, label=f"after {name}")
+    ax.set_xlabel("in-phase")
+    ax.set_ylabel("quadrature")
+    ax.legend(markerscale=5)
+    ax.set_title("latent symbols")
+    fig.tight_layout()
+    fig.savefig(out / "constellation.png", dpi=120)
+    plt.close(fig)
+    config = {**{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()}, **_provenance()}
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -1,0 +1,92 @@
+"""`diffair loopback` and `diffair sweep` plumbing, with small untrained weights (the
+acceptance figures of the trained ones are measured by the README's commands)."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dsp.errors import ConfigError, ModelError
+from models.checkpoint import save_weights
+from models.denoiser import DenoiserConfig, LatentUNet
+from models.jscc import DeepJSCC, JSCCConfig
+from testbed.cli import main
+
+
+@pytest.fixture
+def weights(tmp_path):
+    folder = tmp_path / "weights"
+    config = JSCCConfig(filters=16)
+    for channel in ("awgn", "rayleigh"):
+        save_weights(DeepJSCC(config), config, folder, f"jscc_{channel}_c16")
+    save_weights(LatentUNet(DenoiserConfig(width=16)), DenoiserConfig(width=16), folder, "cddm_denoiser_awgn")
+    save_weights(DeepJSCC(config), config, folder, "cddm_codec_awgn")
+    return folder
+
+
+def test_loopback_writes_a_report(weights, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["loopback", "--weights", str(weights), "--out", str(out), "--json", "--cfo-hz", "30000"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary["receivers"]) == {"jscc", "cddm"}
+    for r in summary["receivers"].values():
+        assert np.isfinite(r["psnr_db"]) and 0 <= r["ssim"] <= 1 and r["latency_ms"] > 0
+    assert summary["frames_ok"] == summary["frames_sent"] and summary["erased_symbols"] == 0
+    assert abs(summary["snr_db_est"] - 10) < 1.5 and abs(summary["cfo_hz_est"] - 30e3) < 500
+    for name in ("original.png", "jscc.png", "cddm.png", "comparison.png", "constellation.png", "config.json",
+                 "summary.json"):
+        assert (out / name).exists(), name
+    config = json.loads((out / "config.json").read_text())
+    assert config["seed"] == 0 and "git_commit" in config
+
+
+def test_lost_frames_are_reported_and_the_image_still_decodes(weights, tmp_path, capsys):
+    image = (np.random.default_rng(0).random((96, 128, 3)) * 255).astype(np.uint8)
+    Image.fromarray(image).save(tmp_path / "x.png")
+    assert main(["loopback", "--image", str(tmp_path / "x.png"), "--snr-db", "-6", "--receivers", "jscc",
+                 "--weights", str(weights), "--out", str(tmp_path / "r"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["frames_ok"] < summary["frames_sent"]
+    assert summary["erased_symbols"] > 0 and np.isfinite(summary["receivers"]["jscc"]["psnr_db"])
+
+
+def test_bad_images_and_missing_weights_are_clear_errors(weights, tmp_path, capsys):
+    Image.fromarray(np.zeros((30, 30, 3), np.uint8)).save(tmp_path / "odd.png")
+    assert main(["loopback", "--image", str(tmp_path / "odd.png"), "--weights", str(weights)]) == 2
+    assert "multiples of 4" in capsys.readouterr().err
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    assert main(["loopback", "--image", str(tmp_path / "bad.png"), "--weights", str(weights)]) == 2
+    assert "cannot read image" in capsys.readouterr().err
+    assert main(["loopback", "--channel", "rayleigh", "--receivers", "cddm", "--weights", str(weights)]) == 2
+    assert "cddm_denoiser_rayleigh" in capsys.readouterr().err
+    assert main(["loopback", "--receivers", "icdm", "--weights", str(weights)]) == 2
+    assert "unknown receiver" in capsys.readouterr().err
+
+
+def test_sweep_writes_csv_json_and_plot(weights, tmp_path, capsys):
+    data = tmp_path / "imgs.npz"
+    np.savez(data, x_test=(np.random.default_rng(1).random((12, 32, 32, 3)) * 255).astype(np.uint8))
+    out = tmp_path / "sweep"
+    assert main(["sweep", "--data", str(data), "--snr-db", "0,10", "--channel", "awgn", "--weights", str(weights),
+                 "--out", str(out), "--json", "--limit", "8"]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert {(r["receiver"], r["snr_db"]) for r in rows} == {(n, s) for n in ("jscc", "cddm") for s in (0.0, 10.0)}
+    assert all(r["images"] == 8 for r in rows)
+    jscc = {r["snr_db"]: r for r in rows if r["receiver"] == "jscc"}
+    assert jscc[10.0]["latent_mse_db"] < jscc[0.0]["latent_mse_db"] - 5  # the channel got 10 dB better
+    for name in ("sweep.csv", "sweep.json", "sweep.png"):
+        assert (out / name).exists()
+    assert main(["sweep", "--data", str(data), "--genie", "--snr-db", "5", "--weights", str(weights),
+                 "--out", str(out), "--json", "--receivers", "jscc"]) == 0
+
+
+def test_check_image_names_the_fix():
+    from testbed.loopback import check_image
+
+    with pytest.raises(ConfigError, match="crop it to 28 x 28"):
+        check_image(np.zeros((30, 30, 3), np.uint8), "x")
+    with pytest.raises(ModelError):
+        from models.registry import load_codec
+
+        load_codec("awgn", weights_dir=__import__("pathlib").Path("/nonexistent"))
