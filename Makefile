@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/diffair link
+	$(VENV)/bin/diffair loopback
 
 test: $(STAMP)
 	$(PY) -m pytest -q

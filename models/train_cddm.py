@@ -27,7 +27,7 @@ from models.receivers import CDDMReceiver, JSCCReceiver, LatentObservation
 from models.sampler import forward_diffuse
 from models.schedule import NoiseSchedule
 from models.symbols import latent_to_symbols
-from models.training import run_epochs
+from models.training import Shuffler, run_epochs
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,10 @@ def train_denoiser(options: TrainCDDMOptions, name: str, width: int = 64) -> Pat
     alphas = torch.as_tensor(schedule.alphas_cumprod, dtype=torch.float32)
     net = LatentUNet(config)
     optimizer = torch.optim.AdamW(net.parameters(), lr=options.lr, weight_decay=1e-4)
-    order: list[torch.Tensor] = []
+    batches = Shuffler(len(latents), options.batch)
 
     def train_step(generator: torch.Generator) -> float:
-        if not order:
-            order.extend(torch.randperm(len(latents), generator=generator).split(options.batch))
-        z = latents[order.pop()]
+        z = latents[batches.next(generator)]
         snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(len(z), generator=generator)
         obs, w_n = _observe(z, snr, options.channel, generator)
         t = torch.randint(0, config.steps, (len(z),), generator=generator)
@@ -147,12 +145,10 @@ def train_cddm_decoder(options: TrainCDDMOptions, denoiser_name: str, name: str)
     codec.decoder = decoder
     receiver = CDDMReceiver(denoiser, decoder, steps=options.sampler_steps)
     optimizer = torch.optim.AdamW(decoder.parameters(), lr=options.lr, weight_decay=1e-4)
-    order: list[torch.Tensor] = []
+    batches = Shuffler(len(images), options.batch)
 
     def train_step(generator: torch.Generator) -> float:
-        if not order:
-            order.extend(torch.randperm(len(images), generator=generator).split(options.batch))
-        x = images[order.pop()]
+        x = images[batches.next(generator)]
         snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(1, generator=generator)
         with torch.no_grad():
             obs, _ = _observe(codec.encoder(x), snr.expand(len(x)), options.channel, generator)

@@ -20,7 +20,7 @@ from models.checkpoint import load_state, read_tensors
 from models.data import load_images, to_tensor_batch
 from models.jscc import DeepJSCC, JSCCConfig
 from models.symbols import latent_to_symbols, symbols_to_latent
-from models.training import run_epochs
+from models.training import Shuffler, run_epochs
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,10 @@ def train_jscc(config: JSCCConfig, options: TrainJSCCOptions, name: str) -> Path
     if options.init is not None:  # e.g. the Rayleigh codec starts from the AWGN one
         load_state(model, read_tensors(options.init), options.init)
     optimizer = torch.optim.Adam(model.parameters(), lr=options.lr)
-    order: list[torch.Tensor] = []
+    batches = Shuffler(len(train_images), options.batch)
 
     def train_step(generator: torch.Generator) -> float:
-        if not order:
-            order.extend(torch.randperm(len(train_images), generator=generator).split(options.batch))
-        x = train_images[order.pop()]
+        x = train_images[batches.next(generator)]
         flip = torch.rand(len(x), generator=generator) < 0.5
         x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
         snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(len(x), generator=generator)

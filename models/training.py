@@ -16,6 +16,19 @@ from tqdm import tqdm
 from models.checkpoint import load_training_state, save_training_state, save_weights
 
 
+class Shuffler:
+    """Endless mini-batches of indices into ``count`` items, a fresh permutation every pass."""
+
+    def __init__(self, count: int, batch: int):
+        self.count, self.batch = count, batch
+        self._pending: list[torch.Tensor] = []
+
+    def next(self, generator: torch.Generator) -> torch.Tensor:
+        if not self._pending:
+            self._pending = list(torch.randperm(self.count, generator=generator).split(self.batch))[::-1]
+        return self._pending.pop()
+
+
 def cosine_lr(base: float, epoch: int, epochs: int) -> float:
     """Cosine decay from ``base`` to ``base / 20`` over ``epochs``."""
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
