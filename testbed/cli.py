@@ -106,6 +106,9 @@ def _add_tx(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--record", type=Path, help="loopback: write the air to this SigMF recording")
     p.add_argument("--snr-db", type=float, default=20.0, help="loopback: channel SNR")
     p.add_argument("--cfo-hz", type=float, default=0.0, help="loopback: channel CFO")
+    p.add_argument("--image", nargs="?", const="builtin", default=None,
+                   help="send an image as JSCC symbols (no value: the built-in photograph)")
+    p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn", help="image: which codec")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_run_tx)
 
@@ -116,9 +119,18 @@ def _run_tx(args: argparse.Namespace) -> int:
 
     fmt = FrameFormat.for_fft(args.fft_size, sample_rate_hz=args.sample_rate_hz)
     summary = run_tx(_choice(args), fmt, args.seed, args.frames, args.repeat, args.gap_samples, args.record,
-                     args.snr_db, args.cfo_hz)
+                     args.snr_db, args.cfo_hz, image=_image_arg(args.image), channel=args.channel)
     print(json.dumps(summary) if args.json else f"sent {summary['frames_sent']} frames")
     return 0
+
+
+def _image_arg(value: str | None):
+    if value is None:
+        return None
+    from models.data import load_image
+    from testbed.loopback import builtin_image
+
+    return builtin_image() if value == "builtin" else load_image(Path(value))
 
 
 def _add_rx(sub: argparse._SubParsersAction) -> None:
@@ -131,6 +143,14 @@ def _add_rx(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--idle-timeout-s", type=float, default=3.0, help="stop after this long without samples")
     p.add_argument("--no-reference", action="store_true", help="do not compare with the seeded test payload")
     p.add_argument("--report", type=Path, help="write the JSON report here")
+    p.add_argument("--receivers", type=_receivers, default=(), help="image payloads: comma list (default: all "
+                                                                     "with weights)")
+    p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn", help="image payloads: which weights")
+    p.add_argument("--steps", type=_steps, default=10, help="CDDM sampler steps K, or 'full'")
+    p.add_argument("--reference", nargs="?", const="builtin", default=None,
+                   help="image payloads: the sent image, for PSNR (no value: the built-in photograph)")
+    p.add_argument("--image-size", default=None, help="image payloads without --reference: WxH")
+    p.add_argument("--images-out", type=Path, default=None, help="write decoded images here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_run_rx)
 
@@ -141,7 +161,7 @@ def _run_rx(args: argparse.Namespace) -> int:
 
     fmt = FrameFormat.for_fft(args.fft_size, sample_rate_hz=args.sample_rate_hz)
     report = run_rx(_choice(args), fmt, None if args.no_reference else args.seed, args.frames, args.duration_s,
-                    args.idle_timeout_s, args.record, progress=not args.json)
+                    args.idle_timeout_s, args.record, progress=not args.json, images=_image_decoding(args))
     write_report(report, args.report)
     if args.json:
         print(json.dumps(report))
@@ -150,9 +170,34 @@ def _run_rx(args: argparse.Namespace) -> int:
               f"{report['overflows']} overflows, {len(report['payloads'])} payloads")
         for p in report["payloads"]:
             evm = f", EVM {p['evm_db']:.2f} dB" if p.get("evm_db") is not None else ""
+            psnr = "".join(f", {name} {r['psnr_db']:.2f} dB" for name, r in p.get("receivers", {}).items()
+                           if "psnr_db" in r)
             print(f"  payload {p['payload_id']}: {p['frames_received']}/{p['frames_expected']} frames, "
-                  f"SNR {p['snr_db']:.1f} dB, CFO {p['cfo_hz']:.0f} Hz{evm}")
+                  f"SNR {p['snr_db']:.1f} dB, CFO {p['cfo_hz']:.0f} Hz{evm}{psnr}")
     return 0
+
+
+def _image_decoding(args: argparse.Namespace):
+    """The image decoder rx uses for JSCC payloads, or None when no size is known."""
+    from models.registry import available_receivers, build_receiver, load_codec
+    from testbed.rxtx import ImageDecoding
+
+    reference = _image_arg(args.reference)
+    if reference is not None:
+        size = reference.shape[:2]
+    elif args.image_size:
+        try:
+            width, height = (int(v) for v in args.image_size.lower().split("x"))
+        except ValueError:
+            raise DiffairError(f"--image-size {args.image_size!r}: expected WxH, e.g. 128x128") from None
+        if width % 4 or height % 4 or width < 8 or height < 8:
+            raise DiffairError(f"--image-size {args.image_size}: sides must be multiples of 4 (at least 8)")
+        size = (height, width)
+    else:
+        return None
+    names = args.receivers or tuple(available_receivers(args.channel))
+    receivers = {n: build_receiver(n, args.channel, args.steps) for n in names}
+    return ImageDecoding(receivers, size, load_codec(args.channel).config.channels, reference, args.images_out)
 
 
 def _add_emulator(sub: argparse._SubParsersAction) -> None:

@@ -1,8 +1,9 @@
 """``diffair tx`` and ``diffair rx``: one process per side of a real (or emulated) link.
 
-Until the trained receivers land (issue 3) the payload is the link test payload: seeded
-unit-power complex Gaussian symbols, which ``rx`` regenerates from the same seed to report
-the EVM of every decoded payload.
+The payload is either the link test payload (seeded unit-power complex Gaussian symbols,
+which ``rx`` regenerates from the same seed to report each payload's EVM) or an image as
+JSCC symbols, which ``rx`` decodes with every receiver asked for (PSNR / SSIM against a
+reference image when one is given).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tqdm import tqdm
 
 from dsp.errors import ConfigError
 from dsp.frame import FrameFormat
+from dsp.header import PayloadKind
 from dsp.packetizer import Reassembler, RxFrame, RxPayload
 from dsp.receiver import OfdmReceiver
 from radio.base import Radio
@@ -69,23 +71,42 @@ def open_radio(choice: RadioChoice, side: str, fmt: FrameFormat) -> Radio:
     raise ConfigError(f"--radio {choice.kind!r} is not available for {side}")
 
 
+def image_payload(image: np.ndarray, channel: str, weights: Path | None = None) -> np.ndarray:
+    """An image's JSCC symbols (complex64 ``[K]``) from the shipped codec for ``channel``."""
+    import torch
+
+    from models.registry import WEIGHTS_DIR, load_codec
+    from models.symbols import latent_to_symbols
+    from testbed.loopback import check_image
+
+    codec = load_codec(channel, weights or WEIGHTS_DIR)
+    x = torch.from_numpy(np.array(check_image(image, "to send"))).permute(2, 0, 1)[None].float() / 255.0
+    with torch.no_grad():
+        return latent_to_symbols(codec.encoder(x))[0].numpy()
+
+
 def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat: int, gap_samples: int,
-           record: Path | None = None, snr_db: float = 20.0, cfo_hz: float = 0.0) -> dict:
-    """Send the test payload ``repeat`` times (payload id = repeat index + 1); with
-    ``--radio loopback`` the air goes to a SigMF recording instead of a radio."""
-    symbols = link_test_payload(seed, frames, fmt)
+           record: Path | None = None, snr_db: float = 20.0, cfo_hz: float = 0.0,
+           image: np.ndarray | None = None, channel: str = "awgn") -> dict:
+    """Send the payload ``repeat`` times (payload id = repeat index + 1): the seeded test
+    payload, or ``image`` as JSCC symbols. With ``--radio loopback`` the air goes to a SigMF
+    recording instead of a radio."""
+    if image is None:
+        symbols, kind = link_test_payload(seed, frames, fmt), PayloadKind.TEST_SYMBOLS
+    else:
+        symbols, kind = image_payload(image, channel), PayloadKind.JSCC_LATENT
     if choice.kind == "loopback":
-        return _tx_to_recording(symbols, fmt, repeat, gap_samples, record, snr_db, cfo_hz, seed)
+        return _tx_to_recording(symbols, kind, fmt, repeat, gap_samples, record, snr_db, cfo_hz, seed)
     radio = open_radio(choice, "tx", fmt)
     sent = 0
     started = time.time()
     try:
         if choice.cyclic:
-            radio.send(np.concatenate(list(frame_bursts(symbols, 1, fmt, gap_samples))))
+            radio.send(np.concatenate(list(frame_bursts(symbols, 1, fmt, gap_samples, kind))))
             sent = -(-len(symbols) // fmt.payload_capacity)
         else:
             for rep in tqdm(range(repeat), desc="tx payloads"):
-                for burst in frame_bursts(symbols, rep + 1, fmt, gap_samples):
+                for burst in frame_bursts(symbols, rep + 1, fmt, gap_samples, kind):
                     radio.send(burst)
                     sent += 1
             radio.send(np.zeros(4 * fmt.frame_len, np.complex64))  # flush the last frame through
@@ -94,7 +115,7 @@ def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat
     return {"frames_sent": sent, "payloads": 1 if choice.cyclic else repeat, "seconds": time.time() - started}
 
 
-def _tx_to_recording(symbols, fmt, repeat, gap_samples, record, snr_db, cfo_hz, seed) -> dict:
+def _tx_to_recording(symbols, kind, fmt, repeat, gap_samples, record, snr_db, cfo_hz, seed) -> dict:
     from radio.channel import ChannelConfig
     from radio.loopback import LoopbackRadio
     from radio.sigmf_io import SigmfRecorder
@@ -108,7 +129,7 @@ def _tx_to_recording(symbols, fmt, repeat, gap_samples, record, snr_db, cfo_hz, 
     with LoopbackRadio(channel, seed=seed) as air, SigmfRecorder(record, fmt.sample_rate_hz,
                                                                  hardware="diffair loopback") as recorder:
         for rep in range(repeat):
-            for burst in frame_bursts(symbols, rep + 1, fmt, gap_samples):
+            for burst in frame_bursts(symbols, rep + 1, fmt, gap_samples, kind):
                 air.send(burst)
                 sent += 1
             recorder.write(air.receive(air.pending))
@@ -128,12 +149,55 @@ class RxReport:
     payloads: list[dict] | None = None
 
 
-def _payload_summary(payload: RxPayload, reference: np.ndarray | None) -> dict:
+@dataclass
+class ImageDecoding:
+    """How ``rx`` turns JSCC payloads into images: the receivers, the image size (height,
+    width), the reference image for PSNR (optional) and where decoded PNGs go."""
+
+    receivers: dict
+    size: tuple[int, int]
+    channels: int = 16
+    reference: np.ndarray | None = None
+    out: Path | None = None
+
+    def decode(self, payload: RxPayload) -> dict:
+        import torch
+        from PIL import Image
+
+        from models.channels import EqualizedSymbols
+        from models.receivers import LatentObservation
+        from testbed.metrics import psnr_db, ssim
+
+        h, w = self.size
+        channels = self.channels
+        if channels * (h // 4) * (w // 4) != 2 * len(payload.y):
+            return {"error": f"{len(payload.y)} symbols do not fill the {channels} x {h // 4} x {w // 4} latent "
+                             f"of a {w} x {h} image"}
+        rx = EqualizedSymbols(*(torch.from_numpy(a)[None] for a in (payload.y, payload.gain, payload.noise_var)))
+        obs = LatentObservation.from_symbols(rx, (channels, h // 4, w // 4), payload.snr_db)
+        results = {}
+        with torch.no_grad():
+            for name, receiver in self.receivers.items():
+                image = receiver(obs)[0][0].clamp(0, 1).permute(1, 2, 0).numpy()
+                entry = {}
+                if self.reference is not None:
+                    entry = {"psnr_db": psnr_db(self.reference / 255.0, image), "ssim": ssim(self.reference / 255.0, image)}
+                if self.out is not None:
+                    self.out.mkdir(parents=True, exist_ok=True)
+                    Image.fromarray((image * 255).round().astype(np.uint8)).save(
+                        self.out / f"payload{payload.payload_id}_{name}.png")
+                results[name] = entry
+        return results
+
+
+def _payload_summary(payload: RxPayload, reference: np.ndarray | None, images: ImageDecoding | None = None) -> dict:
     summary = {"payload_id": payload.payload_id, "frames_received": payload.frames_received,
                "frames_expected": payload.frames_expected, "complete": payload.complete,
                "snr_db": payload.snr_db, "cfo_hz": payload.cfo_hz,
                "erased_symbols": int(payload.erased.sum())}
-    if reference is not None and len(reference) == len(payload.y):
+    if payload.kind == PayloadKind.JSCC_LATENT and images is not None:
+        summary["receivers"] = images.decode(payload)
+    elif reference is not None and len(reference) == len(payload.y):
         keep = ~payload.erased
         err = np.sum(np.abs(payload.y[keep] - payload.gain[keep] * reference[keep]) ** 2)
         sig = np.sum(payload.gain[keep] ** 2 * np.abs(reference[keep]) ** 2)
@@ -142,7 +206,8 @@ def _payload_summary(payload: RxPayload, reference: np.ndarray | None) -> dict:
 
 
 def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int, duration_s: float | None,
-           idle_timeout_s: float, record: Path | None = None, progress: bool = True) -> dict:
+           idle_timeout_s: float, record: Path | None = None, progress: bool = True,
+           images: ImageDecoding | None = None) -> dict:
     """Stream until the radio has been idle ``idle_timeout_s`` (or ``duration_s`` passed),
     decoding payloads as they complete; returns the report."""
     radio = open_radio(choice, "rx", fmt)
@@ -164,7 +229,7 @@ def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int,
                                   f"payload {frame.header.payload_id} frame {frame.header.frame_index}")
             done = reassembler.add(frame)
             if done:
-                report.payloads.append(_payload_summary(done, reference))
+                report.payloads.append(_payload_summary(done, reference, images))
         if new:
             bar.update(len(new))
             bar.set_postfix(snr_db=f"{new[-1].snr_db:.1f}", cfo_hz=f"{new[-1].cfo_hz:.0f}",
@@ -183,7 +248,7 @@ def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int,
     bar.close()
     radio.close()
     for payload in reassembler.flush():
-        report.payloads.append(_payload_summary(payload, reference))
+        report.payloads.append(_payload_summary(payload, reference, images))
     if recorder:
         recorder.close()
     stats = receiver.stats

@@ -69,3 +69,22 @@ def test_ring_counts_overflows_and_keeps_order():
     assert ring.overflows > 0
     ids = [int(b[0].real) for b in blocks]
     assert ids == sorted(ids) and len(set(ids)) == 4
+
+
+def test_an_image_goes_over_the_air_and_is_decoded(tmp_path, capsys):
+    """tx encodes the built-in photograph with the shipped codec; rx decodes it (PSNR vs the
+    reference) and writes the image."""
+    assert main(["tx", "--radio", "loopback", "--record", str(tmp_path / "air"), "--image", "--snr-db", "20",
+                 "--cfo-hz", "15000"]) == 0
+    capsys.readouterr()
+    assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--reference", "--receivers", "jscc",
+                 "--images-out", str(tmp_path / "images"), "--json"]) == 0
+    (payload,) = json.loads(capsys.readouterr().out)["payloads"]
+    assert payload["complete"] and payload["erased_symbols"] == 0
+    assert payload["receivers"]["jscc"]["psnr_db"] > 18
+    assert (tmp_path / "images" / "payload1_jscc.png").exists()
+    assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--image-size", "12x9"]) == 2
+    assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--image-size", "256x64",
+                 "--receivers", "jscc", "--json"]) == 0
+    (payload,) = json.loads(capsys.readouterr().out[-3000:].split("\n")[-2])["payloads"]
+    assert "do not fill" in payload["receivers"]["error"]
