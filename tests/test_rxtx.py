@@ -84,7 +84,7 @@ def test_an_image_goes_over_the_air_and_is_decoded(tmp_path, capsys):
     assert payload["receivers"]["jscc"]["psnr_db"] > 18
     assert (tmp_path / "images" / "payload1_jscc.png").exists()
     assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--image-size", "12x9"]) == 2
-    assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--image-size", "256x64",
+    assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--image-size", "64x64",
                  "--receivers", "jscc", "--json"]) == 0
     (payload,) = json.loads(capsys.readouterr().out[-3000:].split("\n")[-2])["payloads"]
     assert "do not fill" in payload["receivers"]["error"]
