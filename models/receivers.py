@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from dsp.errors import ConfigError
 from models.channels import EqualizedSymbols
 from models.jscc import JSCCDecoder
 from models.sampler import ddim_step
@@ -57,6 +59,54 @@ class JSCCReceiver(torch.nn.Module):
         return self.decoder(obs.y, obs.snr_map_db), obs.y
 
 
+@dataclass
+class SamplerPlan:
+    """What a K-step sampler needs, all ``[K]``: the steps t, alpha_bar_t and the alpha_bar of
+    the next visited step (1.0 after the last, so that step returns x0_hat). Computed on the
+    host from the SNR; an exported receiver takes them as graph inputs."""
+
+    t: np.ndarray
+    alpha_t: np.ndarray
+    alpha_next: np.ndarray
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return tuple(torch.as_tensor(a, dtype=torch.float32) for a in (self.t, self.alpha_t, self.alpha_next))
+
+    def padded(self, count: int) -> "SamplerPlan":
+        """The same plan stretched to ``count`` steps by repeating the first one; a DDIM step
+        from t to t changes nothing, so a fixed-K graph serves every SNR."""
+        extra = count - len(self.t)
+        if extra < 0:
+            raise ConfigError(f"plan of {len(self.t)} steps does not fit {count}")
+        pad = lambda a, v: np.concatenate([np.full(extra, v), a])  # noqa: E731
+        return SamplerPlan(pad(self.t, self.t[0]), pad(self.alpha_t, self.alpha_t[0]),
+                           pad(self.alpha_next, self.alpha_t[0]))
+
+
+def sampler_plan(schedule: NoiseSchedule, snr_db: float, steps: int | None) -> SamplerPlan:
+    """CDDM's visit list from the SNR-matched start step (``steps`` None: all of them)."""
+    visit = schedule.timesteps(schedule.start_step(snr_db), steps)
+    alphas = schedule.alphas_cumprod
+    nxt = np.concatenate([alphas[visit[1:]], [1.0]])
+    return SamplerPlan(visit.astype(np.float32), alphas[visit].astype(np.float32), nxt.astype(np.float32))
+
+
+def cddm_denoise(denoiser: torch.nn.Module, y: torch.Tensor, gain: torch.Tensor, noise_var: torch.Tensor,
+                 sigma: torch.Tensor, t: torch.Tensor, alpha_t: torch.Tensor, alpha_next: torch.Tensor
+                 ) -> torch.Tensor:
+    """The CDDM loop, tensors only (so it unrolls into an ONNX graph for a fixed K).
+
+    y, gain, noise_var: ``[B, C, H, W]``; sigma: the frames' noise level ``[B]``; t, alpha_t,
+    alpha_next: a ``SamplerPlan`` ``[K]``. Returns the latent estimate in encoder units.
+    """
+    w_n = noise_var.sqrt() / sigma.view(-1, 1, 1, 1)
+    x = alpha_t[0].sqrt() * (2 ** 0.5) * y
+    for k in range(t.shape[0]):
+        eps_hat = w_n * denoiser(x, t[k].expand(x.shape[0]), gain, w_n)
+        x = ddim_step(x, eps_hat, alpha_t[k], alpha_next[k])
+    return x / (2 ** 0.5)
+
+
 class CDDMReceiver(torch.nn.Module):
     """CDDM (Wu et al., IEEE TWC 2024): channel-denoising diffusion on the equalized latent,
     then the decoder re-trained on its output.
@@ -75,20 +125,14 @@ class CDDMReceiver(torch.nn.Module):
         self.schedule = schedule or NoiseSchedule()
         self.steps = steps
 
+    def plan(self, snr_db: float) -> SamplerPlan:
+        """The steps and schedule values this receiver visits at ``snr_db``."""
+        return sampler_plan(self.schedule, snr_db, self.steps)
+
     def denoise(self, obs: LatentObservation) -> torch.Tensor:
         """The latent estimate (encoder units, an estimate of W_s z) ``[B, C, H, W]``."""
-        sigma = 10 ** (-obs.snr_db / 20)
-        w_s = obs.gain
-        w_n = obs.noise_var.sqrt() / sigma
-        alphas = torch.as_tensor(self.schedule.alphas_cumprod, dtype=torch.float32)
-        visit = self.schedule.timesteps(self.schedule.start_step(obs.snr_db), self.steps)
-        x = alphas[int(visit[0])].sqrt() * (2 ** 0.5) * obs.y
-        for i, t in enumerate(visit):
-            t_batch = torch.full((len(x),), float(t))
-            eps_hat = w_n * self.denoiser(x, t_batch, w_s, w_n)
-            nxt = alphas[int(visit[i + 1])] if i + 1 < len(visit) else None
-            x = ddim_step(x, eps_hat, alphas[int(t)], nxt)
-        return x / (2 ** 0.5)
+        sigma = torch.full((len(obs.y),), 10 ** (-obs.snr_db / 20))
+        return cddm_denoise(self.denoiser, obs.y, obs.gain, obs.noise_var, sigma, *self.plan(obs.snr_db).tensors())
 
     def forward(self, obs: LatentObservation) -> tuple[torch.Tensor, torch.Tensor]:
         latent = self.denoise(obs)

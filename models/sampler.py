@@ -5,7 +5,7 @@ Forward (CDDM, Wu et al. 2024, eq. for x_t): x_t = sqrt(a_t) W_s x0 + sqrt(1 - a
 One step from t to s < t with the network's eps_hat = W_n eps_theta(x_t, t):
     x0_hat = (x_t - sqrt(1 - a_t) eps_hat) / sqrt(a_t)      (an estimate of W_s x0)
     x_s    = sqrt(a_s) x0_hat + sqrt(1 - a_s) eps_hat
-and after the last step (s = -1) the sampler returns x0_hat.
+and the last step goes to "a_s = 1", which returns x0_hat.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ from __future__ import annotations
 import torch
 
 
-def ddim_step(x_t: torch.Tensor, eps_hat: torch.Tensor, alpha_t: torch.Tensor, alpha_s: torch.Tensor | None
+def ddim_step(x_t: torch.Tensor, eps_hat: torch.Tensor, alpha_t: torch.Tensor, alpha_s: torch.Tensor
               ) -> torch.Tensor:
     """One deterministic step; ``alpha_*`` are alpha_bar values (tensors broadcastable to x).
-    ``alpha_s`` None means the final step: returns x0_hat."""
+    ``alpha_s`` = 1 is the final step: it returns x0_hat."""
     x0_hat = (x_t - torch.sqrt(1 - alpha_t) * eps_hat) / torch.sqrt(alpha_t)
-    if alpha_s is None:
-        return x0_hat
     return torch.sqrt(alpha_s) * x0_hat + torch.sqrt(1 - alpha_s) * eps_hat
 
 

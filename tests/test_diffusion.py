@@ -45,7 +45,7 @@ def test_ddim_with_the_true_noise_recovers_ws_x0(steps):
     visit = s.timesteps(60, steps)
     x = forward_diffuse(x0, eps, alphas[visit[0]], w_s, w_n)
     for i, t in enumerate(visit):
-        nxt = alphas[visit[i + 1]] if i + 1 < len(visit) else None
+        nxt = alphas[visit[i + 1]] if i + 1 < len(visit) else torch.tensor(1.0)
         x = ddim_step(x, w_n * eps, alphas[t], nxt)
     torch.testing.assert_close(x, w_s * x0, rtol=1e-4, atol=1e-4)
 
@@ -83,3 +83,20 @@ def test_denoiser_shapes_and_zero_init():
     out = net(x, torch.tensor([3.0, 500.0]), torch.ones_like(x), torch.ones_like(x))
     assert out.shape == x.shape and torch.count_nonzero(out) == 0  # head starts at zero
     assert np.isfinite(out.detach().numpy()).all()
+
+
+def test_a_padded_plan_changes_nothing():
+    from models.receivers import cddm_denoise, sampler_plan
+
+    g = torch.Generator().manual_seed(2)
+    net = LatentUNet(DenoiserConfig(width=16))
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.05, generator=g)
+    y, gain, nv = torch.randn(2, 16, 8, 8, generator=g), torch.rand(2, 16, 8, 8, generator=g), torch.rand(2, 16, 8, 8) + 0.1
+    plan = sampler_plan(NoiseSchedule(), 28.0, 10)  # high SNR: fewer steps than K
+    assert len(plan.t) < 10
+    sigma = torch.full((2,), 0.04)
+    with torch.no_grad():
+        a = cddm_denoise(net, y, gain, nv, sigma, *plan.tensors())
+        b = cddm_denoise(net, y, gain, nv, sigma, *plan.padded(10).tensors())
+    torch.testing.assert_close(a, b)
