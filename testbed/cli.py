@@ -364,6 +364,95 @@ def _run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ints(value: str) -> list[int]:
+    try:
+        return [int(v) for v in value.split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected comma-separated integers") from None
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a receiver's graphs to ONNX (and TensorRT engines)")
+    p.add_argument("--receiver", choices=["jscc", "cddm"], default="cddm")
+    p.add_argument("--steps", type=int, default=10, help="K of the unrolled CDDM receiver")
+    p.add_argument("--format", choices=["onnx", "trt"], default="onnx")
+    p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn")
+    p.add_argument("--side", type=int, default=32, help="image side the graphs are traced at (batch is dynamic)")
+    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--untrained", action="store_true", help="export untrained networks when weights are missing")
+    p.add_argument("--fp16", action="store_true", help="trt: allow FP16")
+    p.add_argument("--out", type=Path, default=Path("exports"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from export.build import BATCH_INPUTS, receiver_graphs
+    from export.onnx_export import as_numpy, example_inputs, export_graph
+    from export.parity import parity_report
+    from export.runners import OrtRunner, TorchRunner
+
+    specs, untrained = receiver_graphs(args.receiver, args.channel, args.steps, untrained=args.untrained)
+    summary = {"receiver": args.receiver, "untrained_weights": untrained, "graphs": []}
+    for spec in specs:
+        channels = spec.configs["jscc"].channels if "jscc" in spec.configs else spec.configs["denoiser"].channels
+        example = example_inputs(spec.kind, channels, args.side, 2, spec.steps)
+        path = args.out / f"{spec.name}.onnx"
+        export_graph(spec.graph, example, path, kind=spec.kind, batch_inputs=BATCH_INPUTS[spec.kind],
+                     configs=spec.configs, steps=spec.steps, opset=args.opset)
+        check = as_numpy(example_inputs(spec.kind, channels, args.side, 3, spec.steps), spec.graph.inputs)
+        parity = parity_report(TorchRunner(spec.graph), OrtRunner(path), check)
+        entry = {"graph": str(path), "parity": parity}
+        if args.format == "trt":
+            from export.tensorrt_runner import BuildConfig, TrtRunner
+
+            runner = TrtRunner(path, args.out / "engines", BuildConfig(fp16=args.fp16))
+            entry["trt_parity"] = parity_report(TorchRunner(spec.graph), runner, check, rtol=1e-2 if args.fp16 else 1e-3)
+        summary["graphs"].append(entry)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for entry in summary["graphs"]:
+            worst = max(o["max_rel"] for o in entry["parity"]["outputs"])
+            print(f"{entry['graph']}: onnxruntime vs torch max relative error {worst:.2e} "
+                  f"({'ok' if entry['parity']['passed'] else 'FAILED'})")
+        if untrained:
+            print("note: untrained weights (no trained receiver in the weights folder)")
+    return 0 if all(e["parity"]["passed"] for e in summary["graphs"]) else 1
+
+
+def _add_profile(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("profile", help="latency p50 / p99 and throughput per backend, steps and batch")
+    p.add_argument("--backend", type=_receivers, default=("torch", "ort"),
+                   help="comma list of torch, ort, ort-cuda, ort-trt, trt, trt-fp16")
+    p.add_argument("--receiver", choices=["jscc", "cddm"], default="cddm")
+    p.add_argument("--steps", type=_ints, default=[1, 2, 5, 10, 20])
+    p.add_argument("--batch", type=_ints, default=[1, 16])
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=50)
+    p.add_argument("--out", type=Path, default=Path("reports/profile"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_run_profile)
+
+
+def _run_profile(args: argparse.Namespace) -> int:
+    from export.profile import run_profile
+
+    record = run_profile(args.receiver, list(args.backend), args.steps, args.batch, args.out, threads=args.threads,
+                         repeats=args.repeats)
+    if args.json:
+        print(json.dumps(record))
+        return 0
+    print(f"{'backend':>8} {'provider':>22} {'K':>3} {'batch':>5} {'p50 ms':>8} {'p99 ms':>8} {'images/s':>9}")
+    for r in record["results"]:
+        print(f"{r['backend']:>8} {r['provider']:>22} {r['steps']:>3} {r['batch']:>5} {r['p50_ms']:8.2f} "
+              f"{r['p99_ms']:8.2f} {r['images_per_s']:9.1f}")
+    for c in record["per_step_ms"]:
+        print(f"per step: {c['backend']} batch {c['batch']}: {c['ms_per_step']:.3f} ms")
+    print(f"wrote {args.out}/profile.json, profile.png")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="diffair", description="Diffusion-model receivers on a software-radio testbed.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -375,6 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_loopback(sub)
     _add_sweep(sub)
+    _add_export(sub)
+    _add_profile(sub)
     return parser
 
 
