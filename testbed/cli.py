@@ -151,6 +151,7 @@ def _add_rx(sub: argparse._SubParsersAction) -> None:
                    help="image payloads: the sent image, for PSNR (no value: the built-in photograph)")
     p.add_argument("--image-size", default=None, help="image payloads without --reference: WxH")
     p.add_argument("--images-out", type=Path, default=None, help="write decoded images here")
+    p.add_argument("--backend", choices=["torch", "ort", "trt"], default="torch", help="who runs the receivers")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_run_rx)
 
@@ -195,8 +196,11 @@ def _image_decoding(args: argparse.Namespace):
         size = (height, width)
     else:
         return None
+    from testbed.backends import RunnerReceiver
+
     names = args.receivers or tuple(available_receivers(args.channel))
-    receivers = {n: build_receiver(n, args.channel, args.steps) for n in names}
+    graphs = (args.images_out or Path("reports/rx")) / "graphs"
+    receivers = {n: RunnerReceiver(build_receiver(n, args.channel, args.steps), args.backend, graphs) for n in names}
     return ImageDecoding(receivers, size, load_codec(args.channel).config.channels, reference, args.images_out)
 
 
@@ -301,6 +305,7 @@ def _add_loopback(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--genie", action="store_true", help="ideal sync and CSI (symbol-level channel)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", type=Path, default=None, help="a folder of weights (default: the shipped ones)")
+    p.add_argument("--backend", choices=["torch", "ort", "trt"], default="torch", help="who runs the receivers")
     p.add_argument("--out", type=Path, default=Path("reports/loopback"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_run_loopback)
@@ -312,7 +317,7 @@ def _run_loopback(args: argparse.Namespace) -> int:
 
     options = LoopbackOptions(image=args.image, snr_db=args.snr_db, channel=args.channel, cfo_hz=args.cfo_hz,
                               receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
-                              out=args.out, weights=args.weights or WEIGHTS_DIR)
+                              out=args.out, weights=args.weights or WEIGHTS_DIR, backend=args.backend)
     summary = run_loopback(options)
     if args.json:
         print(json.dumps(summary))
@@ -321,9 +326,10 @@ def _run_loopback(args: argparse.Namespace) -> int:
           f"{summary['frames_ok']}/{summary['frames_sent']} frames, SNR estimate "
           f"{_fmt(summary['snr_db_est'], '.2f')} dB, CFO estimate {_fmt(summary['cfo_hz_est'], '.0f')} Hz, "
           f"{summary['erased_symbols']} erased symbols")
-    print(f"{'receiver':>9} {'PSNR dB':>8} {'SSIM':>6} {'latent MSE dB':>14} {'latency ms':>11}")
+    print(f"{'receiver':>9} {'PSNR dB':>8} {'SSIM':>6} {'latent MSE dB':>14} {'latency ms':>11}  backend")
     for name, r in summary["receivers"].items():
-        print(f"{name:>9} {r['psnr_db']:8.2f} {r['ssim']:6.3f} {r['latent_mse_db']:14.2f} {r['latency_ms']:11.1f}")
+        print(f"{name:>9} {r['psnr_db']:8.2f} {r['ssim']:6.3f} {r['latent_mse_db']:14.2f} {r['latency_ms']:11.1f}  "
+              f"{r['backend']} ({r['provider']})")
     stages = ", ".join(f"{k} {v:.1f} ms" for k, v in summary["latency_ms"].items())
     print(f"stages: {stages}\nreport: {args.out}/")
     return 0

@@ -28,6 +28,7 @@ from models.registry import WEIGHTS_DIR, available_receivers, build_receiver, lo
 from models.symbols import latent_to_symbols
 from radio.channel import ChannelConfig
 from radio.loopback import LoopbackRadio
+from testbed.backends import RunnerReceiver
 from testbed.metrics import latent_mse_db, psnr_db, ssim
 from testbed.session import frame_bursts
 
@@ -50,6 +51,7 @@ class LoopbackOptions:
     out: Path = Path("reports/loopback")
     weights: Path = WEIGHTS_DIR
     fft_size: int = 64
+    backend: str = "torch"
 
 
 def builtin_image() -> np.ndarray:
@@ -119,7 +121,8 @@ def run_loopback(options: LoopbackOptions) -> dict:
     if not names:
         raise ConfigError(f"no receiver has weights for {options.channel} in {options.weights}")
     codec = load_codec(options.channel, options.weights)
-    receivers = {name: build_receiver(name, options.channel, options.steps, options.weights) for name in names}
+    receivers = {name: RunnerReceiver(build_receiver(name, options.channel, options.steps, options.weights),
+                                      options.backend, Path(options.out) / "graphs") for name in names}
     x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255.0
     fmt = FrameFormat.for_fft(options.fft_size)
     with torch.no_grad():
@@ -145,7 +148,8 @@ def run_loopback(options: LoopbackOptions) -> dict:
             estimate = decoded[0].permute(1, 2, 0).clamp(0, 1).numpy()
             outputs[name] = (estimate, latent[0].numpy())
             results[name] = {"psnr_db": psnr_db(image / 255.0, estimate), "ssim": ssim(image / 255.0, estimate),
-                             "latent_mse_db": latent_mse_db(z[0].numpy(), latent[0].numpy()), "latency_ms": latency}
+                             "latent_mse_db": latent_mse_db(z[0].numpy(), latent[0].numpy()), "latency_ms": latency,
+                             "backend": options.backend, "provider": receiver.provider}
     summary = {"receivers": results, "snr_db_true": options.snr_db, "snr_db_est": link["snr_db_est"],
                "cfo_hz_true": options.cfo_hz, "cfo_hz_est": link["cfo_hz_est"], "frames_sent": link["frames_sent"],
                "frames_ok": link["frames_ok"], "erased_symbols": link["erased_symbols"],

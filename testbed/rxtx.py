@@ -179,7 +179,7 @@ class ImageDecoding:
         with torch.no_grad():
             for name, receiver in self.receivers.items():
                 image = receiver(obs)[0][0].clamp(0, 1).permute(1, 2, 0).numpy()
-                entry = {}
+                entry = {"backend": receiver.backend, "provider": receiver.provider}
                 if self.reference is not None:
                     entry = {"psnr_db": psnr_db(self.reference / 255.0, image), "ssim": ssim(self.reference / 255.0, image)}
                 if self.out is not None:

@@ -90,3 +90,15 @@ def test_check_image_names_the_fix():
         from models.registry import load_codec
 
         load_codec("awgn", weights_dir=__import__("pathlib").Path("/nonexistent"))
+
+
+def test_onnxruntime_backend_gives_the_torch_result(weights, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    runs = {}
+    for backend in ("torch", "ort"):
+        assert main(["loopback", "--weights", str(weights), "--out", str(tmp_path / backend), "--backend", backend,
+                     "--json", "--steps", "5"]) == 0
+        runs[backend] = json.loads(capsys.readouterr().out)["receivers"]
+    for name in ("jscc", "cddm"):
+        assert runs["ort"][name]["provider"] == "CPUExecutionProvider"
+        assert runs["ort"][name]["psnr_db"] == pytest.approx(runs["torch"][name]["psnr_db"], abs=1e-3)

@@ -78,8 +78,9 @@ def test_an_image_goes_over_the_air_and_is_decoded(tmp_path, capsys):
                  "--cfo-hz", "15000"]) == 0
     capsys.readouterr()
     assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--reference", "--receivers", "jscc",
-                 "--images-out", str(tmp_path / "images"), "--json"]) == 0
+                 "--images-out", str(tmp_path / "images"), "--backend", "ort", "--json"]) == 0
     (payload,) = json.loads(capsys.readouterr().out)["payloads"]
+    assert payload["receivers"]["jscc"]["provider"] == "CPUExecutionProvider"
     assert payload["complete"] and payload["erased_symbols"] == 0
     assert payload["receivers"]["jscc"]["psnr_db"] > 18
     assert (tmp_path / "images" / "payload1_jscc.png").exists()
