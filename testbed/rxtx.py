@@ -181,7 +181,8 @@ class ImageDecoding:
                 image = receiver(obs)[0][0].clamp(0, 1).permute(1, 2, 0).numpy()
                 entry = {"backend": receiver.backend, "provider": receiver.provider}
                 if self.reference is not None:
-                    entry = {"psnr_db": psnr_db(self.reference / 255.0, image), "ssim": ssim(self.reference / 255.0, image)}
+                    entry |= {"psnr_db": psnr_db(self.reference / 255.0, image),
+                              "ssim": ssim(self.reference / 255.0, image)}
                 if self.out is not None:
                     self.out.mkdir(parents=True, exist_ok=True)
                     Image.fromarray((image * 255).round().astype(np.uint8)).save(
