@@ -9,7 +9,8 @@ Shapes: F frames, U used carriers, S OFDM symbols (header + data), P pilots.
   eigen-decomposition, with the per-carrier error variance of the estimate.
 * Tracking (time interpolation): per symbol, the pilots give a common phase and a phase
   slope across carriers (timing drift from the sample-rate offset); both are fitted over
-  the frame as straight lines in the symbol index and removed from every carrier.
+  the frame as straight lines in the symbol index (the common phase then also follows its
+  residual, averaged over 7 symbols, for phase noise) and removed from every carrier.
 """
 
 from __future__ import annotations
@@ -65,6 +66,19 @@ def estimate_channel(ltf1: np.ndarray, ltf2: np.ndarray, fmt: FrameFormat, metho
     return ChannelEstimate(h.astype(np.complex64), error.astype(np.float32), noise_var, snr_db)
 
 
+PHASE_WINDOW = 7
+"""Symbols averaged when tracking the phase left after the straight-line fit (phase noise)."""
+
+
+def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average along axis 1 of ``[F, S]``, shorter windows at the edges."""
+    from scipy.ndimage import convolve1d
+
+    kernel = np.ones(window)
+    counts = np.convolve(np.ones(values.shape[1]), kernel, mode="same")
+    return convolve1d(values, kernel, axis=1, mode="constant") / counts
+
+
 def _line_fit(values: np.ndarray) -> np.ndarray:
     """Least-squares straight line through each row of ``values`` ``[F, S]``, evaluated at 0..S-1."""
     n = np.arange(values.shape[1], dtype=np.float64)
@@ -93,8 +107,10 @@ def track_phase(pilots: np.ndarray, h_pilots: np.ndarray, pilot_values: np.ndarr
     ramp = np.exp(-1j * step[:, None] * n[None, :])
     offset = np.angle(np.sum(common * ramp, axis=1))
     theta = offset[:, None] + step[:, None] * n[None, :]
-    # refine: least-squares line through the (now small) residual phases
+    # refine: least-squares line through the (now small) residual phases, then follow what
+    # is left (phase noise) with a moving average over PHASE_WINDOW symbols
     theta = theta + _line_fit(np.angle(common * np.exp(-1j * theta)))
+    theta = theta + _moving_average(np.angle(common * np.exp(-1j * theta)), PHASE_WINDOW)
     k = fmt.pilot_carriers.astype(np.float64)
     weights = np.abs(h_pilots) ** 2  # [F, P]
     residual = np.angle(ratio * np.exp(-1j * theta)[:, :, None])  # [F, S, P]
