@@ -109,7 +109,8 @@ class PlutoRadio(Radio):
         sdr.rx_buffer_size = cfg.buffer_size
         checks = [("sample_rate", sdr.sample_rate, cfg.sample_rate_hz, 0.01 * cfg.sample_rate_hz),
                   ("rx_lo", sdr.rx_lo, cfg.lo_hz, 10.0), ("tx_lo", sdr.tx_lo, cfg.lo_hz, 10.0),
-                  ("tx_hardwaregain_chan0", sdr.tx_hardwaregain_chan0, cfg.tx_attenuation_db, 0.25)]
+                  ("tx_hardwaregain_chan0", sdr.tx_hardwaregain_chan0, cfg.tx_attenuation_db, 0.25),
+                  ("rx_rf_bandwidth", sdr.rx_rf_bandwidth, bandwidth, 0.01 * bandwidth)]
         if cfg.gain_mode == "manual":
             checks.append(("rx_hardwaregain_chan0", sdr.rx_hardwaregain_chan0, cfg.rx_gain_db, 1.0))
         for name, got, wanted, tolerance in checks:

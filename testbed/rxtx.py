@@ -233,8 +233,13 @@ def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int,
                 report.payloads.append(_payload_summary(done, reference, images))
         if new:
             bar.update(len(new))
-            bar.set_postfix(snr_db=f"{new[-1].snr_db:.1f}", cfo_hz=f"{new[-1].cfo_hz:.0f}",
-                            payloads=len(report.payloads))
+            live = {"snr_db": f"{new[-1].snr_db:.1f}", "cfo_hz": f"{new[-1].cfo_hz:.0f}",
+                    "payloads": len(report.payloads)}
+            psnr = [r["psnr_db"] for r in (report.payloads[-1].get("receivers", {}) if report.payloads else {}).values()
+                    if isinstance(r, dict) and "psnr_db" in r]
+            if psnr:
+                live["psnr_db"] = f"{max(psnr):.2f}"
+            bar.set_postfix(live)
 
     with RingReader(radio) as ring:
         while duration_s is None or time.monotonic() - started < duration_s:
