@@ -21,3 +21,32 @@ def test_link_summary_is_readable(capsys):
 def test_bad_arguments_give_a_clear_error(capsys):
     assert main(["link", "--frames", "0"]) == 2
     assert "--frames = 0" in capsys.readouterr().err
+
+
+def test_yaml_config_sets_defaults_and_flags_win(tmp_path, capsys):
+    config = tmp_path / "link.yaml"
+    config.write_text("snr-db: 25\nframes: 4\ncfo_hz: 12000\n")
+    assert main(["link", "--config", str(config), "--frames", "3", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["snr_db_true"] == 25 and summary["frames_sent"] == 3 and summary["cfo_hz_true"] == 12000
+
+
+def test_yaml_config_refuses_unknown_keys(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("snr: 25\n")
+    assert main(["link", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key 'snr'" in err and "snr_db" in err
+
+
+def test_shipped_configs_parse():
+    from pathlib import Path
+
+    from testbed.cli import apply_config, build_parser
+
+    for path in sorted(Path(__file__).parent.parent.joinpath("configs").glob("*.yaml")):
+        command = {"loopback": "loopback", "link": "link", "sweep": "sweep"}[path.stem.split("_")[0]]
+        parser = build_parser()
+        argv = [command, "--config", str(path)]
+        apply_config(parser, argv)
+        assert parser.parse_args(argv).command == command
