@@ -54,12 +54,15 @@ def time_runner(runner, inputs: dict[str, np.ndarray], warmup: int, repeats: int
 
 
 def run_profile(receiver: str, backends: list[str], steps: list[int], batches: list[int], out: Path,
-                threads: int = 2, warmup: int = 5, repeats: int = 30, channel: str = "awgn") -> dict:
+                threads: int = 2, warmup: int = 5, repeats: int = 30, channel: str = "awgn",
+                progress: bool = False) -> dict:
     """Every (backend, K, batch) point; writes profile.json and profile.png into ``out``."""
+    from tqdm import tqdm
+
     torch.set_num_threads(threads)
     out = Path(out)
     results, untrained = [], False
-    for k in steps:
+    for k in tqdm(steps, desc="profile (steps)", disable=not progress):
         specs, untrained = receiver_graphs(receiver, channel, k, untrained=True)
         spec = specs[-1] if receiver == "cddm" else next(s for s in specs if s.kind == "decoder")
         channels = spec.configs["jscc"].channels

@@ -445,7 +445,7 @@ def _run_profile(args: argparse.Namespace) -> int:
     from export.profile import run_profile
 
     record = run_profile(args.receiver, list(args.backend), args.steps, args.batch, args.out, threads=args.threads,
-                         repeats=args.repeats)
+                         repeats=args.repeats, progress=not args.json)
     if args.json:
         print(json.dumps(record))
         return 0
