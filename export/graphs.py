@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from models.jscc import unbiased
 from models.receivers import cddm_denoise
 
 
@@ -38,7 +39,7 @@ class DecoderGraph(torch.nn.Module):
         self.decoder = decoder
 
     def forward(self, y: torch.Tensor, gain: torch.Tensor, noise_var: torch.Tensor) -> torch.Tensor:
-        return self.decoder(y, _snr_map_db(gain, noise_var))
+        return self.decoder(unbiased(y, gain), _snr_map_db(gain, noise_var))
 
 
 class DenoiserGraph(torch.nn.Module):

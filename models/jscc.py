@@ -69,6 +69,19 @@ def normalize_power(z: torch.Tensor) -> torch.Tensor:
     return z * torch.sqrt(k / energy).view(-1, 1, 1, 1)
 
 
+UNBIASED_LIMIT = 4.0
+"""Unbiased symbol estimates are clipped to +/-4 per real value (the latent's values have a
+standard deviation of 0.71; deep fades would otherwise feed the decoder huge noise)."""
+
+
+def unbiased(y: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
+    """The decoder's view of a received latent: y / gain (the zero-forcing estimate, whose
+    reliability the per-symbol SNR map carries), clipped; zero where nothing was received.
+    The same tensors in give the same input whether the PHY equalized by MMSE or not."""
+    safe = torch.where(gain > 1e-6, gain, torch.ones_like(gain))
+    return torch.where(gain > 1e-6, (y / safe).clamp(-UNBIASED_LIMIT, UNBIASED_LIMIT), torch.zeros_like(y))
+
+
 class JSCCEncoder(nn.Module):
     """Image ``[B, 3, H, W]`` in [0, 1] -> latent ``[B, C, H/4, W/4]``, unit complex power."""
 

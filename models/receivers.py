@@ -15,7 +15,7 @@ import torch
 
 from dsp.errors import ConfigError
 from models.channels import EqualizedSymbols
-from models.jscc import JSCCDecoder
+from models.jscc import JSCCDecoder, unbiased
 from models.sampler import ddim_step
 from models.schedule import NoiseSchedule
 from models.symbols import symbols_to_latent
@@ -47,7 +47,8 @@ class LatentObservation:
 
 
 class JSCCReceiver(torch.nn.Module):
-    """MMSE-equalized symbols straight into the deep-JSCC decoder."""
+    """The equalized symbols straight into the deep-JSCC decoder (as their unbiased estimate,
+    with the per-symbol SNR map; see ``models.jscc.unbiased``)."""
 
     name = "jscc"
 
@@ -56,7 +57,7 @@ class JSCCReceiver(torch.nn.Module):
         self.decoder = decoder
 
     def forward(self, obs: LatentObservation) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.decoder(obs.y, obs.snr_map_db), obs.y
+        return self.decoder(unbiased(obs.y, obs.gain), obs.snr_map_db), obs.y
 
 
 @dataclass

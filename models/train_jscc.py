@@ -18,7 +18,7 @@ import torch
 from models.channels import transmit
 from models.checkpoint import load_state, read_tensors
 from models.data import load_images, to_tensor_batch
-from models.jscc import DeepJSCC, JSCCConfig
+from models.jscc import DeepJSCC, JSCCConfig, unbiased
 from models.symbols import latent_to_symbols, symbols_to_latent
 from models.training import Shuffler, run_epochs
 
@@ -53,7 +53,8 @@ def run_codec(model: DeepJSCC, images: torch.Tensor, snr_db: torch.Tensor, chann
     rx = transmit(latent_to_symbols(latent), snr_db, channel, generator)
     shape = tuple(latent.shape[1:])
     snr_map = symbols_to_latent(torch.complex(rx.snr_db, rx.snr_db), shape)
-    return model.decoder(symbols_to_latent(rx.y, shape), snr_map)
+    gain = symbols_to_latent(torch.complex(rx.gain, rx.gain), shape)
+    return model.decoder(unbiased(symbols_to_latent(rx.y, shape), gain), snr_map)
 
 
 @torch.no_grad()
