@@ -293,18 +293,22 @@ def _receivers(value: str) -> tuple[str, ...]:
     return tuple(v for v in value.split(",") if v)
 
 
+def _add_receiver_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--receivers", type=_receivers, default=(), help="comma list, e.g. jscc,cddm (default: all "
+                                                                     "with weights)")
+    p.add_argument("--steps", type=_steps, default=10, help="CDDM sampler steps K, or 'full'")
+    p.add_argument("--genie", action="store_true", help="ideal sync and CSI: symbol-level channel, no PHY (fast)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights", type=Path, default=None, help="a folder of weights (default: the shipped ones)")
+
+
 def _add_loopback(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("loopback", help="an image through encoder, PHY, channel and every receiver")
     p.add_argument("--image", type=Path, help="an image file (default: a built-in photograph)")
     p.add_argument("--snr-db", type=float, default=10.0)
     p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn")
     p.add_argument("--cfo-hz", type=float, default=10e3)
-    p.add_argument("--receivers", type=_receivers, default=(), help="comma list, e.g. jscc,cddm (default: all "
-                                                                     "with weights)")
-    p.add_argument("--steps", type=_steps, default=10, help="CDDM sampler steps K, or 'full'")
-    p.add_argument("--genie", action="store_true", help="ideal sync and CSI (symbol-level channel)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--weights", type=Path, default=None, help="a folder of weights (default: the shipped ones)")
+    _add_receiver_flags(p)
     p.add_argument("--backend", choices=["torch", "ort", "trt"], default="torch", help="who runs the receivers")
     p.add_argument("--out", type=Path, default=Path("reports/loopback"))
     p.add_argument("--json", action="store_true")
@@ -341,11 +345,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=256)
     p.add_argument("--snr-db", type=lambda v: tuple(float(x) for x in v.split(",")), default=(0.0, 5.0, 10.0, 15.0, 20.0))
     p.add_argument("--channel", type=_receivers, default=("awgn",), help="comma list of awgn, rayleigh")
-    p.add_argument("--receivers", type=_receivers, default=())
-    p.add_argument("--steps", type=_steps, default=10)
-    p.add_argument("--genie", action="store_true", help="symbol-level channel, no PHY (fast)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--weights", type=Path, default=None)
+    _add_receiver_flags(p)
     p.add_argument("--out", type=Path, default=Path("reports/sweep"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_run_sweep)
