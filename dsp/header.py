@@ -52,15 +52,6 @@ class FrameHeader:
                  for name, width in FIELD_BITS.items()]
         return np.concatenate(parts).astype(np.uint8)
 
-    @classmethod
-    def from_bits(cls, bits: np.ndarray) -> "FrameHeader":
-        values, pos = {}, 0
-        for name, width in FIELD_BITS.items():
-            chunk = bits[pos:pos + width]
-            values[name] = int(chunk.astype(np.int64) @ (1 << np.arange(width - 1, -1, -1)))
-            pos += width
-        return cls(**values)
-
 
 def header_permutation(fmt: FrameFormat) -> np.ndarray:
     """Slot -> coded-bit index map ``[header_symbols * N_data]`` (interleave, then repeat)."""
