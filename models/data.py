@@ -16,16 +16,28 @@ from dsp.errors import ConfigError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
-def decode_jpeg_blob(blob: np.ndarray, offsets: np.ndarray, limit: int | None) -> np.ndarray:
-    """Decode images ``blob[offsets[i]:offsets[i+1]]`` into uint8 ``[N, H, W, 3]``."""
-    count = len(offsets) - 1 if limit is None else min(limit, len(offsets) - 1)
+def decode_jpeg_blob(blob: np.ndarray, offsets: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Decode images ``blob[offsets[i]:offsets[i+1]]`` for ``i`` in ``indices`` into uint8 ``[N, H, W, 3]``."""
     images = [np.asarray(Image.open(io.BytesIO(blob[offsets[i]:offsets[i + 1]].tobytes())).convert("RGB"))
-              for i in range(count)]
+              for i in indices]
     return np.stack(images)
 
 
-def load_npz(path: Path, split: str, limit: int | None = None) -> np.ndarray:
-    """Images of ``split`` ("train" or "test") from a CIFAR-style npz.
+def _selection(data, split: str, count: int, limit: int | None, classes: tuple[int, ...] | None) -> np.ndarray:
+    """Indices of the images to load: those of ``classes`` (labels ``y_<split>``), at most ``limit``."""
+    indices = np.arange(count)
+    if classes is not None:
+        if f"y_{split}" not in data.files:
+            raise ConfigError(f"class filter {classes} needs labels y_{split} in the archive; it holds {sorted(data.files)}")
+        indices = indices[np.isin(data[f"y_{split}"][:count], classes)]
+        if not len(indices):
+            raise ConfigError(f"no image of classes {classes} in split {split!r}")
+    return indices[:limit]
+
+
+def load_npz(path: Path, split: str, limit: int | None = None, classes: tuple[int, ...] | None = None) -> np.ndarray:
+    """Images of ``split`` ("train" or "test") from a CIFAR-style npz, optionally only those
+    whose label (``y_<split>``) is in ``classes``.
 
     Understands ``x_<split>`` uint8 arrays (the lossless subset, or any user npz) and
     ``<split>_jpeg`` + ``<split>_offsets`` (the JPEG-coded 60k file).
@@ -36,9 +48,12 @@ def load_npz(path: Path, split: str, limit: int | None = None) -> np.ndarray:
         raise ConfigError(f"cannot read image archive {path}: {err}") from err
     with data:
         if f"x_{split}" in data.files:
-            images = data[f"x_{split}"][:limit]
+            stored = data[f"x_{split}"]
+            images = stored[_selection(data, split, len(stored), limit, classes)]
         elif f"{split}_jpeg" in data.files:
-            images = decode_jpeg_blob(data[f"{split}_jpeg"], data[f"{split}_offsets"], limit)
+            offsets = data[f"{split}_offsets"]
+            indices = _selection(data, split, len(offsets) - 1, limit, classes)
+            images = decode_jpeg_blob(data[f"{split}_jpeg"], offsets, indices)
         else:
             raise ConfigError(f"{path} holds {sorted(data.files)}; expected x_{split} or {split}_jpeg")
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
@@ -67,13 +82,17 @@ def load_folder(path: Path, limit: int | None = None) -> np.ndarray:
     return np.stack(images)
 
 
-def load_images(path: Path, split: str = "test", limit: int | None = None) -> np.ndarray:
-    """Dispatch on what ``path`` is: an ``.npz`` archive or a folder of images."""
+def load_images(path: Path, split: str = "test", limit: int | None = None,
+                classes: tuple[int, ...] | None = None) -> np.ndarray:
+    """Dispatch on what ``path`` is: an ``.npz`` archive or a folder of images. ``classes``
+    (label filter) needs an archive with labels."""
     path = Path(path)
     if path.is_dir():
+        if classes is not None:
+            raise ConfigError(f"a class filter needs a labelled .npz archive, not the folder {path}")
         return load_folder(path, limit)
     if path.suffix == ".npz":
-        return load_npz(path, split, limit)
+        return load_npz(path, split, limit, classes)
     raise ConfigError(f"--data {path}: expected an .npz archive or a folder of images")
 
 

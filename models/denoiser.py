@@ -1,4 +1,5 @@
-"""A compact noise-prediction U-Net for JSCC latents, conditioned on the channel.
+"""Compact noise-prediction U-Nets for JSCC latents: CDDM's channel-conditioned denoiser
+and ICDM's unconditional priors, one body.
 
 eps_theta(x_t, t, W_s, W_n): x_t, W_s, W_n are ``[B, C, H, W]`` (C latent channels; the
 channel weights per real value, as CDDM's |h| conditioning generalized to OFDM symbols),
@@ -60,16 +61,17 @@ class ResBlock(nn.Module):
         return h + self.skip(x)
 
 
-class LatentUNet(nn.Module):
-    """The denoiser: ``forward(x_t, t, w_s, w_n) -> eps`` with shapes as in the module doc."""
+class UNetBody(nn.Module):
+    """The shared two-resolution U-Net: ``run(features [B, inputs * C, H, W], t [B]) -> eps
+    [B, C, H, W]``, where ``inputs`` tensors of C channels are stacked at the stem."""
 
-    def __init__(self, config: DenoiserConfig):
+    def __init__(self, config: DenoiserConfig, inputs: int):
         super().__init__()
         self.config = config
         w, c = config.width, config.channels
         emb = 4 * w
         self.time_mlp = nn.Sequential(nn.Linear(w, emb), nn.SiLU(), nn.Linear(emb, emb))
-        self.stem = nn.Conv2d(3 * c, w, 3, padding=1)
+        self.stem = nn.Conv2d(inputs * c, w, 3, padding=1)
         self.down = nn.ModuleList([ResBlock(w, w, emb), ResBlock(w, w, emb)])
         self.downsample = nn.Conv2d(w, 2 * w, 3, stride=2, padding=1)
         self.middle = nn.ModuleList([ResBlock(2 * w, 2 * w, emb), ResBlock(2 * w, 2 * w, emb)])
@@ -79,9 +81,9 @@ class LatentUNet(nn.Module):
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
 
-    def forward(self, x_t: torch.Tensor, t: torch.Tensor, w_s: torch.Tensor, w_n: torch.Tensor) -> torch.Tensor:
+    def run(self, features: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         emb = self.time_mlp(timestep_embedding(t, self.config.width))
-        h = self.stem(torch.cat([x_t, w_s, torch.log(w_n.clamp_min(1e-4))], dim=1))
+        h = self.stem(features)
         for block in self.down:
             h = block(h, emb)
         skip = h
@@ -92,3 +94,25 @@ class LatentUNet(nn.Module):
         for block in self.up:
             h = block(h, emb)
         return self.head(h)
+
+
+class LatentUNet(UNetBody):
+    """CDDM's channel-conditioned denoiser: ``forward(x_t, t, w_s, w_n) -> eps`` with shapes
+    as in the module doc."""
+
+    def __init__(self, config: DenoiserConfig):
+        super().__init__(config, inputs=3)
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, w_s: torch.Tensor, w_n: torch.Tensor) -> torch.Tensor:
+        return self.run(torch.cat([x_t, w_s, torch.log(w_n.clamp_min(1e-4))], dim=1), t)
+
+
+class LatentPrior(UNetBody):
+    """An unconditional noise-prediction prior ``forward(x_t [B, C, H, W], t [B]) -> eps`` for
+    the plain DDPM process x_t = sqrt(a_t) x0 + sqrt(1 - a_t) eps (ICDM's score networks)."""
+
+    def __init__(self, config: DenoiserConfig):
+        super().__init__(config, inputs=1)
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.run(x_t, t)

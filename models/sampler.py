@@ -25,3 +25,25 @@ def forward_diffuse(x0: torch.Tensor, eps: torch.Tensor, alpha_t: torch.Tensor, 
                     w_n: torch.Tensor) -> torch.Tensor:
     """CDDM's channel-weighted forward process at alpha_bar_t (training targets)."""
     return torch.sqrt(alpha_t) * w_s * x0 + torch.sqrt(1 - alpha_t) * w_n * eps
+
+
+def half_log_snr(alpha: torch.Tensor) -> torch.Tensor:
+    """lambda = log(sqrt(a) / sqrt(1 - a)) for alpha_bar ``a``: the time variable of DPM-Solver
+    and UniPC."""
+    return 0.5 * torch.log(alpha / (1 - alpha))
+
+
+def corrected_step(x_s: torch.Tensor, eps_s: torch.Tensor, eps_t: torch.Tensor, alpha_s: torch.Tensor,
+                   alpha_t: torch.Tensor) -> torch.Tensor:
+    """The second-order corrector of a DDIM step from s to t (UniC of UniPC, Zhao et al. 2023,
+    in its noise-prediction form): with eps linear in lambda between its values at s and at the
+    predicted point t,
+
+        x_t = DDIM(x_s, eps_s) - sigma_t * ((e^h - 1 - h) / h) * (eps_t - eps_s),  h = lambda_t - lambda_s,
+
+    the exact integral of the noise-prediction ODE x_t / a_t = x_s / a_s - int e^(-lambda) eps dlambda
+    for that interpolation. ``eps_t`` is the network's output at the predicted x_t, which the next
+    step reuses, so the corrector costs no extra evaluation."""
+    h = half_log_snr(alpha_t) - half_log_snr(alpha_s)
+    phi = (torch.expm1(h) - h) / h
+    return ddim_step(x_s, eps_s, alpha_s, alpha_t) - torch.sqrt(1 - alpha_t) * phi * (eps_t - eps_s)

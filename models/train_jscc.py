@@ -2,7 +2,7 @@
 
 Each image draws its SNR uniformly from [snr_min_db, snr_max_db]; the decoder is told the
 per-symbol effective SNR, so one model serves the whole range. Adam, MSE loss, batch 64,
-random horizontal flips, cosine learning-rate decay from ``lr`` to ``lr/20`` over
+random horizontal flips (optionally only the images of some classes), cosine learning-rate decay from ``lr`` to ``lr/20`` over
 ``epochs``; a checkpoint (weights + optimizer, safetensors) after every epoch makes the
 run resumable.
 """
@@ -39,6 +39,7 @@ class TrainJSCCOptions:
     val_snr_db: float = 10.0
     threads: int = 1
     init: Path | None = None
+    classes: tuple[int, ...] | None = None
 
 
 def psnr_db(mse: torch.Tensor) -> torch.Tensor:
@@ -76,8 +77,9 @@ def train_jscc(config: JSCCConfig, options: TrainJSCCOptions, name: str) -> Path
     """Train (or resume) and write ``options.out/name.{safetensors,json}``; returns the weights path."""
     torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
-    train_images = to_tensor_batch(load_images(options.data, "train"))
-    val_images = to_tensor_batch(load_images(options.val_data or options.data, "test", limit=1017))
+    train_images = to_tensor_batch(load_images(options.data, "train", classes=options.classes))
+    val_images = to_tensor_batch(load_images(options.val_data or options.data, "test", limit=1017,
+                                             classes=options.classes))
     model = DeepJSCC(config)
     if options.init is not None:  # e.g. the Rayleigh codec starts from the AWGN one
         load_state(model, read_tensors(options.init), options.init)

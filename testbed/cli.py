@@ -232,19 +232,32 @@ def _run_emulator(args: argparse.Namespace) -> int:
             return 0
 
 
+def _class_list(value: str) -> tuple[int, ...]:
+    try:
+        classes = tuple(int(v) for v in value.split(",") if v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--classes {value!r}: expected comma-separated labels, e.g. 0,1,8,9")
+    if not classes or any(c < 0 for c in classes):
+        raise argparse.ArgumentTypeError(f"--classes {value!r}: expected non-negative labels")
+    return classes
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model from a data path (resumable)")
-    p.add_argument("model", choices=["jscc", "cddm", "cddm-decoder"])
+    p.add_argument("model", choices=["jscc", "cddm", "cddm-decoder", "icdm"])
     p.add_argument("--data", type=Path, required=True, help="a CIFAR-style .npz or a folder of images")
     p.add_argument("--val-data", type=Path, help="evaluation images (default: --data's test split)")
     p.add_argument("--out", type=Path, default=Path("runs/train"), help="weights and checkpoints go here")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn")
     p.add_argument("--channels", type=int, default=16, help="jscc: latent channels C (16 = ratio 1/6)")
-    p.add_argument("--jscc", type=Path, default=None, help="cddm: the frozen codec's .safetensors")
+    p.add_argument("--jscc", type=Path, default=None, help="cddm, icdm: the frozen codec's .safetensors")
     p.add_argument("--init", type=Path, default=None, help="jscc: start from these weights (.safetensors)")
+    p.add_argument("--classes", type=_class_list, default=None,
+                   help="jscc, icdm: train only on these labels, e.g. 0,1,8,9 (CIFAR-10's vehicles)")
+    p.add_argument("--name", default=None, help="jscc, icdm: weights name (default jscc_<channel>_c<channels>, icdm_prior_<codec>)")
     p.add_argument("--lr", type=float, default=None, help="base learning rate (default: the trainer's)")
-    p.add_argument("--width", type=int, default=64, help="cddm: denoiser width")
+    p.add_argument("--width", type=int, default=64, help="cddm, icdm: denoiser width")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.set_defaults(handler=_run_train)
@@ -261,13 +274,20 @@ def _run_train(args: argparse.Namespace) -> int:
         extra = {"lr": args.lr} if args.lr else {}
         path = train_jscc(config, TrainJSCCOptions(data=args.data, out=args.out, epochs=args.epochs, seed=args.seed,
                                                    val_data=args.val_data, threads=args.threads, init=args.init,
-                                                   **extra),
-                          f"jscc_{args.channel}_c{args.channels}")
+                                                   classes=args.classes, **extra),
+                          args.name or f"jscc_{args.channel}_c{args.channels}")
+    elif args.jscc is None:
+        raise DiffairError(f"train {args.model} needs --jscc PATH.safetensors (the frozen codec, with its .json beside)")
+    elif args.model == "icdm":
+        from models.train_icdm import TrainPriorOptions, train_prior
+
+        options = TrainPriorOptions(data=args.data, out=args.out, codec_dir=args.jscc.parent, codec_name=args.jscc.stem,
+                                    classes=args.classes, epochs=args.epochs, width=args.width, seed=args.seed,
+                                    threads=args.threads, val_data=args.val_data)
+        path = train_prior(options, args.name or f"icdm_prior_{args.jscc.stem}")
     else:
         from models.train_cddm import TrainCDDMOptions, train_cddm_decoder, train_denoiser
 
-        if args.jscc is None:
-            raise DiffairError("train cddm needs --jscc PATH.safetensors (the frozen codec, with its .json beside)")
         options = TrainCDDMOptions(data=args.data, out=args.out, jscc_dir=args.jscc.parent, jscc_name=args.jscc.stem,
                                    channel=args.channel, epochs=args.epochs, seed=args.seed, threads=args.threads,
                                    val_data=args.val_data)
@@ -343,8 +363,11 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="PSNR / SSIM / latent MSE versus SNR")
     p.add_argument("--data", type=Path, required=True, help="a .npz with x_test, or a folder of images")
     p.add_argument("--limit", type=int, default=256)
-    p.add_argument("--snr-db", type=lambda v: tuple(float(x) for x in v.split(",")), default=(0.0, 5.0, 10.0, 15.0, 20.0))
+    p.add_argument("--snr-db", type=_floats, default=(0.0, 5.0, 10.0, 15.0, 20.0))
     p.add_argument("--channel", type=_receivers, default=("awgn",), help="comma list of awgn, rayleigh")
+    p.add_argument("--sinr-db", "--sir-db", type=_floats, default=(),
+                   help="add ICDM's interferer at these signal-to-interference-plus-noise ratios (symbol level, "
+                        "genie CSI; receivers jscc,icdm by default)")
     _add_receiver_flags(p)
     p.add_argument("--out", type=Path, default=Path("reports/sweep"))
     p.add_argument("--json", action="store_true")
@@ -357,17 +380,25 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
     options = SweepOptions(data=args.data, limit=args.limit, snr_db=args.snr_db, channels=args.channel,
                            receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
-                           out=args.out, weights=args.weights or WEIGHTS_DIR)
+                           out=args.out, weights=args.weights or WEIGHTS_DIR, sinr_db=args.sinr_db)
     result = run_sweep(options, progress=not args.json)
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"{'receiver':>9} {'channel':>8} {'SNR dB':>7} {'PSNR dB':>8} {'SSIM':>6} {'latent MSE dB':>14}")
+    print(f"{'receiver':>9} {'channel':>8} {'SNR dB':>7} {'SINR dB':>8} {'PSNR dB':>8} {'SSIM':>6} {'latent MSE dB':>14}")
     for r in result["results"]:
-        print(f"{r['receiver']:>9} {r['channel']:>8} {r['snr_db']:7.1f} {r['psnr_db']:8.2f} {r['ssim']:6.3f} "
-              f"{r['latent_mse_db']:14.2f}")
+        sinr = f"{r['sinr_db']:8.1f}" if "sinr_db" in r else f"{'-':>8}"
+        print(f"{r['receiver']:>9} {r['channel']:>8} {r['snr_db']:7.1f} {sinr} {r['psnr_db']:8.2f} {r['ssim']:6.3f} "
+              f"{r['latent_mse_db']:14.2f}" + (f"  warning: {r['warnings']}" if "warnings" in r else ""))
     print(f"wrote {args.out}/sweep.csv, sweep.json, sweep.png")
     return 0
+
+
+def _floats(value: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in value.split(",") if v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected comma-separated numbers, e.g. -5,0,5")
 
 
 def _ints(value: str) -> list[int]:

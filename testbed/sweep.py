@@ -4,12 +4,17 @@ All images of one (channel, SNR) point travel as one payload: through the PHY an
 loopback channel (default; CFO and timing as in ``diffair loopback``), or with ``genie``
 over the symbol-level channel with perfect CSI (fast). Writes sweep.csv, sweep.json and
 sweep.png into ``out``.
+
+With ``sinr_db`` the link carries ICDM's interferer (models.interference, symbol level): the
+wanted user sends the CIFAR-10 animals of the test split with the ICDM signal codec, the
+interferer the vehicles with its own codec, and every (channel, SNR, SINR) point is scored.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +25,10 @@ from tqdm import tqdm
 from dsp.frame import FrameFormat
 from models.channels import transmit
 from models.data import load_images, to_tensor_batch
-from models.receivers import LatentObservation
-from models.registry import WEIGHTS_DIR, available_receivers, build_receiver, load_codec
+from models.interference import InterferedObservation, transmit_interfered
+from models.receivers import JSCCReceiver, LatentObservation
+from models.registry import (INTERFERER_CLASSES, SIGNAL_CLASSES, WEIGHTS_DIR, available_receivers, build_receiver,
+                             load_codec, load_icdm_codecs)
 from models.symbols import latent_to_symbols
 from testbed.loopback import check_image, through_phy
 from testbed.metrics import latent_mse_db, psnr_db, ssim
@@ -41,11 +48,43 @@ class SweepOptions:
     out: Path = Path("reports/sweep")
     weights: Path = WEIGHTS_DIR
     batch: int = 256
+    sinr_db: tuple[float, ...] = ()
+
+
+def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Tensor, scores: dict) -> None:
+    """Run every receiver on ``obs`` and append per-image PSNR, SSIM and latent MSE to ``scores``."""
+    reference = x.permute(0, 2, 3, 1).numpy()
+    for name, receiver in receivers.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            decoded, latent = receiver(obs)
+        scores[name]["warnings"].update(str(w.message) for w in caught)
+        decoded = decoded.clamp(0, 1).permute(0, 2, 3, 1).numpy()
+        for i in range(len(x)):
+            scores[name]["psnr_db"].append(psnr_db(reference[i], decoded[i]))
+            scores[name]["ssim"].append(ssim(reference[i], decoded[i]))
+            scores[name]["latent_mse_db"].append(latent_mse_db(z[i].numpy(), latent[i].numpy()))
+
+
+def _rows(scores: dict, point: dict, images: int, genie: bool) -> list[dict]:
+    """One result row per receiver: the point's keys and the means of its scores."""
+    rows = []
+    for name, s in scores.items():
+        row = {"receiver": name, **point, "psnr_db": float(np.mean(s["psnr_db"])), "ssim": float(np.mean(s["ssim"])),
+               "latent_mse_db": float(10 * np.log10(np.mean(10 ** (np.array(s["latent_mse_db"]) / 10)))),
+               "images": images, "genie": genie}
+        if s["warnings"]:
+            row["warnings"] = "; ".join(sorted(s["warnings"]))
+        rows.append(row)
+    return rows
+
+
+def _new_scores(receivers: dict) -> dict:
+    return {name: {"psnr_db": [], "ssim": [], "latent_mse_db": [], "warnings": set()} for name in receivers}
 
 
 def _point(codec, receivers, images, snr_db, channel, options, fmt) -> list[dict]:
-    rows = []
-    scores = {name: {"psnr_db": [], "ssim": [], "latent_mse_db": []} for name in receivers}
+    scores = _new_scores(receivers)
     for start in range(0, len(images), options.batch):
         x = images[start:start + options.batch]
         with torch.no_grad():
@@ -61,24 +100,47 @@ def _point(codec, receivers, images, snr_db, channel, options, fmt) -> list[dict
                 rx = type(flat)(*(v.reshape(symbols.shape) for v in (flat.y, flat.gain, flat.noise_var)))
                 snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else snr_db
             obs = LatentObservation.from_symbols(rx, tuple(z.shape[1:]), snr_used)
-            reference = x.permute(0, 2, 3, 1).numpy()
-            for name, receiver in receivers.items():
-                decoded, latent = receiver(obs)
-                decoded = decoded.clamp(0, 1).permute(0, 2, 3, 1).numpy()
-                for i in range(len(x)):
-                    scores[name]["psnr_db"].append(psnr_db(reference[i], decoded[i]))
-                    scores[name]["ssim"].append(ssim(reference[i], decoded[i]))
-                    scores[name]["latent_mse_db"].append(latent_mse_db(z[i].numpy(), latent[i].numpy()))
-    for name, s in scores.items():
-        rows.append({"receiver": name, "channel": channel, "snr_db": snr_db, "psnr_db": float(np.mean(s["psnr_db"])),
-                     "ssim": float(np.mean(s["ssim"])),
-                     "latent_mse_db": float(10 * np.log10(np.mean(10 ** (np.array(s["latent_mse_db"]) / 10)))),
-                     "images": len(images), "genie": options.genie})
-    return rows
+            _score(receivers, obs, x, z, scores)
+    return _rows(scores, {"channel": channel, "snr_db": snr_db}, len(images), options.genie)
+
+
+def _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db, channel, options) -> list[dict]:
+    """One (channel, SNR, SINR) point of the ICDM scenario, symbol level with perfect CSI."""
+    codec, interferer_codec = codecs
+    scores = _new_scores(receivers)
+    for start in range(0, len(wanted), options.batch):
+        x = wanted[start:start + options.batch]
+        others = interferers[torch.arange(start, start + len(x)) % len(interferers)]
+        generator = torch.Generator().manual_seed(options.seed + start)
+        with torch.no_grad():
+            z = codec.encoder(x)
+            rx = transmit_interfered(latent_to_symbols(z), latent_to_symbols(interferer_codec.encoder(others)),
+                                     snr_db, sinr_db, channel, generator)
+            obs = InterferedObservation.from_interfered(rx, tuple(z.shape[1:]), snr_db, sinr_db)
+            _score(receivers, obs, x, z, scores)
+    return _rows(scores, {"channel": channel, "snr_db": snr_db, "sinr_db": sinr_db}, len(wanted), True)
+
+
+def run_interference_sweep(options: SweepOptions, progress: bool = True) -> dict:
+    """ICDM's scenario: every (channel, SNR, SINR, receiver) point."""
+    wanted = to_tensor_batch(load_images(options.data, "test", options.limit, classes=SIGNAL_CLASSES))
+    interferers = to_tensor_batch(load_images(options.data, "test", classes=INTERFERER_CLASSES))
+    codecs = load_icdm_codecs(options.weights)
+    names = list(options.receivers) or ["jscc", "icdm"]
+    results = []
+    points = [(c, s, i) for c in options.channels for s in options.snr_db for i in options.sinr_db]
+    for channel, snr_db, sinr_db in tqdm(points, desc="sweep", disable=not progress):
+        receivers = {n: JSCCReceiver(codecs[0].decoder) if n == "jscc" else
+                     build_receiver(n, channel, options.steps, options.weights) for n in names}
+        results += _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db, channel, options)
+    write_sweep(results, options.out, x_key="sinr_db")
+    return {"results": results}
 
 
 def run_sweep(options: SweepOptions, progress: bool = True) -> dict:
     """Every (channel, SNR, receiver) point; returns {"results": [...]} and writes the files."""
+    if options.sinr_db:
+        return run_interference_sweep(options, progress)
     uint8 = load_images(options.data, "test", options.limit)
     check_image(uint8[0], str(options.data))
     images = to_tensor_batch(uint8)
@@ -94,7 +156,9 @@ def run_sweep(options: SweepOptions, progress: bool = True) -> dict:
     return {"results": results}
 
 
-def write_sweep(results: list[dict], out: Path) -> None:
+def write_sweep(results: list[dict], out: Path, x_key: str = "snr_db") -> None:
+    """sweep.csv, sweep.json and sweep.png (each metric against ``x_key``, one line per
+    receiver, channel and other swept value)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -103,16 +167,18 @@ def write_sweep(results: list[dict], out: Path) -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "sweep.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(results[0]))
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in results for k in r)))
         writer.writeheader()
         writer.writerows(results)
     (out / "sweep.json").write_text(json.dumps({"results": results}, indent=2) + "\n")
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for metric, ax in zip(("psnr_db", "ssim", "latent_mse_db"), axes):
-        for key in sorted({(r["receiver"], r["channel"]) for r in results}):
-            rows = sorted((r for r in results if (r["receiver"], r["channel"]) == key), key=lambda r: r["snr_db"])
-            ax.plot([r["snr_db"] for r in rows], [r[metric] for r in rows], marker="o", label=f"{key[0]} / {key[1]}")
-        ax.set_xlabel("SNR (dB)")
+        line_of = lambda r: (r["receiver"], r["channel"]) + (() if x_key == "snr_db" else (r["snr_db"],))  # noqa: E731
+        for key in sorted({line_of(r) for r in results}):
+            rows = sorted((r for r in results if line_of(r) == key), key=lambda r: r[x_key])
+            label = " / ".join(str(k) for k in key[:2]) + (f" / SNR {key[2]:g} dB" if len(key) > 2 else "")
+            ax.plot([r[x_key] for r in rows], [r[metric] for r in rows], marker="o", label=label)
+        ax.set_xlabel({"snr_db": "SNR (dB)", "sinr_db": "SINR (dB)"}[x_key])
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
     axes[0].legend()
