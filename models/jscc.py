@@ -51,11 +51,13 @@ class JSCCConfig:
         return self.channels / 96
 
 
-def _conv(cin: int, cout: int, stride: int) -> list[nn.Module]:
+def conv_prelu(cin: int, cout: int, stride: int) -> list[nn.Module]:
+    """A 5x5 convolution (padding 2) and its PReLU: the building block of every codec here."""
     return [nn.Conv2d(cin, cout, 5, stride, 2), nn.PReLU(cout)]
 
 
-def _deconv(cin: int, cout: int, stride: int) -> list[nn.Module]:
+def deconv_prelu(cin: int, cout: int, stride: int) -> list[nn.Module]:
+    """A 5x5 transposed convolution that multiplies the side by ``stride``, and its PReLU."""
     return [nn.ConvTranspose2d(cin, cout, 5, stride, 2, output_padding=stride - 1), nn.PReLU(cout)]
 
 
@@ -89,7 +91,7 @@ class JSCCEncoder(nn.Module):
         super().__init__()
         f = config.filters
         self.layers = nn.Sequential(
-            *_conv(3, 16, 2), *_conv(16, f, 2), *_conv(f, f, 1), *_conv(f, f, 1), *_conv(f, config.channels, 1)
+            *conv_prelu(3, 16, 2), *conv_prelu(16, f, 2), *conv_prelu(f, f, 1), *conv_prelu(f, f, 1), *conv_prelu(f, config.channels, 1)
         )
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
@@ -103,7 +105,7 @@ class JSCCDecoder(nn.Module):
         super().__init__()
         f, c = config.filters, config.channels
         self.layers = nn.Sequential(
-            *_deconv(2 * c, f, 1), *_deconv(f, f, 1), *_deconv(f, f, 1), *_deconv(f, 16, 2),
+            *deconv_prelu(2 * c, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, 16, 2),
             nn.ConvTranspose2d(16, 3, 5, 2, 2, output_padding=1), nn.Sigmoid(),
         )
 

@@ -8,6 +8,9 @@ ICDM's interference scenario (models.interference) has its own cast, one for bot
 types: the wanted user sends CIFAR-10 animals with ``jscc_rayleigh_c16``, the interferer
 sends vehicles with its own codec ``jscc_vehicles_c16``; ``icdm_prior_animals`` and
 ``icdm_prior_vehicles`` are the diffusion priors of those two latent populations.
+
+Guo et al.'s diffusion JSCC: ``djscc_autoencoder`` and ``djscc_prior`` (channel-independent)
+and ``djscc_link_<channel>`` (downsampler + upsampling VAE head).
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from pathlib import Path
 
 from dsp.errors import ConfigError, ModelError
 from models.checkpoint import load_model
+from models.autoencoder import AutoencoderConfig, SemanticAutoencoder
 from models.denoiser import DenoiserConfig, LatentPrior, LatentUNet
+from models.djscc import AUTOENCODER, PRIOR, DiffusionJSCCReceiver, DiffusionLink, LinkConfig
 from models.icdm import ICDMReceiver
 from models.jscc import DeepJSCC, JSCCConfig
 from models.receivers import CDDMReceiver, JSCCReceiver
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-RECEIVERS = ("jscc", "cddm", "icdm")
+RECEIVERS = ("jscc", "cddm", "icdm", "djscc")
 CHANNELS = ("awgn", "rayleigh")
 SIGNAL_CLASSES = (2, 3, 4, 5, 6, 7)  # CIFAR-10 animals: the wanted user of the ICDM scenario
 INTERFERER_CLASSES = (0, 1, 8, 9)  # CIFAR-10 vehicles: the interferer
@@ -32,7 +37,8 @@ ICDM_INTERFERER_CODEC = "jscc_vehicles_c16"
 
 def _files(name: str, channel: str) -> list[str]:
     return {"jscc": [f"jscc_{channel}_c16"], "cddm": [f"cddm_denoiser_{channel}", f"cddm_codec_{channel}"],
-            "icdm": [ICDM_SIGNAL_CODEC, ICDM_INTERFERER_CODEC, "icdm_prior_animals", "icdm_prior_vehicles"]}[name]
+            "icdm": [ICDM_SIGNAL_CODEC, ICDM_INTERFERER_CODEC, "icdm_prior_animals", "icdm_prior_vehicles"],
+            "djscc": [AUTOENCODER, PRIOR, f"djscc_link_{channel}"]}[name]
 
 
 def available_receivers(channel: str, weights_dir: Path = WEIGHTS_DIR, interference: bool = False) -> list[str]:
@@ -72,6 +78,11 @@ def build_receiver(name: str, channel: str, steps: int | None = 10, weights_dir:
     _check(name, channel, weights_dir)
     if name == "jscc":
         return JSCCReceiver(load_codec(channel, weights_dir).decoder).eval()
+    if name == "djscc":
+        return DiffusionJSCCReceiver(load_model(DiffusionLink, LinkConfig, weights_dir, f"djscc_link_{channel}"),
+                                     load_model(LatentPrior, DenoiserConfig, weights_dir, PRIOR),
+                                     load_model(SemanticAutoencoder, AutoencoderConfig, weights_dir, AUTOENCODER),
+                                     steps=steps).eval()
     if name == "icdm":
         priors = [load_model(LatentPrior, DenoiserConfig, weights_dir, f"icdm_prior_{n}") for n in ("animals", "vehicles")]
         decoder = load_model(DeepJSCC, JSCCConfig, weights_dir, ICDM_SIGNAL_CODEC).decoder

@@ -244,7 +244,9 @@ def _class_list(value: str) -> tuple[int, ...]:
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model from a data path (resumable)")
-    p.add_argument("model", choices=["jscc", "cddm", "cddm-decoder", "icdm"])
+    p.add_argument("model", choices=["jscc", "cddm", "cddm-decoder", "icdm", "djscc"])
+    p.add_argument("--stage", choices=["autoencoder", "prior", "link"], default="link",
+                   help="djscc: which of the three stages (in this order; link: for --channel)")
     p.add_argument("--data", type=Path, required=True, help="a CIFAR-style .npz or a folder of images")
     p.add_argument("--val-data", type=Path, help="evaluation images (default: --data's test split)")
     p.add_argument("--out", type=Path, default=Path("runs/train"), help="weights and checkpoints go here")
@@ -276,15 +278,28 @@ def _run_train(args: argparse.Namespace) -> int:
                                                    val_data=args.val_data, threads=args.threads, init=args.init,
                                                    classes=args.classes, **extra),
                           args.name or f"jscc_{args.channel}_c{args.channels}")
+    elif args.model == "djscc":
+        import torch
+
+        from models.train_djscc import TrainDJSCCOptions, train_autoencoder, train_djscc_prior, train_link
+
+        torch.set_num_threads(args.threads)
+        options = TrainDJSCCOptions(data=args.data, out=args.out, epochs=args.epochs, seed=args.seed,
+                                    val_data=args.val_data)
+        stages = {"autoencoder": train_autoencoder, "prior": lambda o: train_djscc_prior(o, args.width),
+                  "link": lambda o: train_link(o, args.channel)}
+        path = stages[args.stage](options)
     elif args.jscc is None:
         raise DiffairError(f"train {args.model} needs --jscc PATH.safetensors (the frozen codec, with its .json beside)")
     elif args.model == "icdm":
-        from models.train_icdm import TrainPriorOptions, train_prior
+        import torch
 
-        options = TrainPriorOptions(data=args.data, out=args.out, codec_dir=args.jscc.parent, codec_name=args.jscc.stem,
-                                    classes=args.classes, epochs=args.epochs, width=args.width, seed=args.seed,
-                                    threads=args.threads, val_data=args.val_data)
-        path = train_prior(options, args.name or f"icdm_prior_{args.jscc.stem}")
+        from models.train_prior import TrainPriorOptions, codec_latents, train_prior
+
+        latents, val_latents = codec_latents(args.jscc.parent, args.jscc.stem, args.data, args.classes, args.val_data)
+        torch.set_num_threads(args.threads)
+        options = TrainPriorOptions(out=args.out, epochs=args.epochs, width=args.width, seed=args.seed)
+        path = train_prior(latents, val_latents, options, args.name or f"icdm_prior_{args.jscc.stem}")
     else:
         from models.train_cddm import TrainCDDMOptions, train_cddm_decoder, train_denoiser
 
@@ -385,11 +400,12 @@ def _run_sweep(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"{'receiver':>9} {'channel':>8} {'SNR dB':>7} {'SINR dB':>8} {'PSNR dB':>8} {'SSIM':>6} {'latent MSE dB':>14}")
+    print(f"{'receiver':>9} {'channel':>8} {'SNR dB':>7} {'SINR dB':>8} {'PSNR dB':>8} {'SSIM':>6} {'MS-SSIM':>8} "
+          f"{'latent MSE dB':>14}")
     for r in result["results"]:
         sinr = f"{r['sinr_db']:8.1f}" if "sinr_db" in r else f"{'-':>8}"
         print(f"{r['receiver']:>9} {r['channel']:>8} {r['snr_db']:7.1f} {sinr} {r['psnr_db']:8.2f} {r['ssim']:6.3f} "
-              f"{r['latent_mse_db']:14.2f}" + (f"  warning: {r['warnings']}" if "warnings" in r else ""))
+              f"{r['ms_ssim']:8.3f} {r['latent_mse_db']:14.2f}" + (f"  warning: {r['warnings']}" if "warnings" in r else ""))
     print(f"wrote {args.out}/sweep.csv, sweep.json, sweep.png")
     return 0
 

@@ -31,7 +31,7 @@ from models.registry import (INTERFERER_CLASSES, SIGNAL_CLASSES, WEIGHTS_DIR, av
                              load_codec, load_icdm_codecs)
 from models.symbols import latent_to_symbols
 from testbed.loopback import check_image, through_phy
-from testbed.metrics import latent_mse_db, psnr_db, ssim
+from testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ class SweepOptions:
 
 
 def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Tensor, scores: dict) -> None:
-    """Run every receiver on ``obs`` and append per-image PSNR, SSIM and latent MSE to ``scores``."""
+    """Run every receiver on ``obs`` and append per-image PSNR, SSIM and latent MSE (against
+    the reference latent ``z``, each receiver's own) to ``scores``."""
     reference = x.permute(0, 2, 3, 1).numpy()
     for name, receiver in receivers.items():
         with warnings.catch_warnings(record=True) as caught:
@@ -63,6 +64,7 @@ def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Te
         for i in range(len(x)):
             scores[name]["psnr_db"].append(psnr_db(reference[i], decoded[i]))
             scores[name]["ssim"].append(ssim(reference[i], decoded[i]))
+            scores[name]["ms_ssim"].append(ms_ssim(reference[i], decoded[i]))
             scores[name]["latent_mse_db"].append(latent_mse_db(z[i].numpy(), latent[i].numpy()))
 
 
@@ -71,6 +73,7 @@ def _rows(scores: dict, point: dict, images: int, genie: bool) -> list[dict]:
     rows = []
     for name, s in scores.items():
         row = {"receiver": name, **point, "psnr_db": float(np.mean(s["psnr_db"])), "ssim": float(np.mean(s["ssim"])),
+               "ms_ssim": float(np.mean(s["ms_ssim"])),
                "latent_mse_db": float(10 * np.log10(np.mean(10 ** (np.array(s["latent_mse_db"]) / 10)))),
                "images": images, "genie": genie}
         if s["warnings"]:
@@ -80,27 +83,38 @@ def _rows(scores: dict, point: dict, images: int, genie: bool) -> list[dict]:
 
 
 def _new_scores(receivers: dict) -> dict:
-    return {name: {"psnr_db": [], "ssim": [], "latent_mse_db": [], "warnings": set()} for name in receivers}
+    return {name: {"psnr_db": [], "ssim": [], "ms_ssim": [], "latent_mse_db": [], "warnings": set()}
+            for name in receivers}
+
+
+def _by_transmitter(codec, receivers: dict) -> list[tuple]:
+    """Group receivers by what transmits for them: the deep-JSCC encoder, or a receiver's own
+    ``encode`` (Guo et al.'s). Each group: (encode(images) -> (symbol latent, reference
+    latent), {name: receiver})."""
+    shared = {n: r for n, r in receivers.items() if not hasattr(r, "encode")}
+    groups = [(lambda x: (codec.encoder(x),) * 2, shared)] if shared else []
+    return groups + [(r.encode, {n: r}) for n, r in receivers.items() if hasattr(r, "encode")]
 
 
 def _point(codec, receivers, images, snr_db, channel, options, fmt) -> list[dict]:
     scores = _new_scores(receivers)
     for start in range(0, len(images), options.batch):
         x = images[start:start + options.batch]
-        with torch.no_grad():
-            z = codec.encoder(x)
-            symbols = latent_to_symbols(z)
-            if options.genie:
-                generator = torch.Generator().manual_seed(options.seed + start)
-                rx = transmit(symbols, torch.full((len(x),), snr_db), channel, generator)
-                snr_used = snr_db
-            else:
-                flat, link = through_phy(symbols.reshape(-1).numpy(), snr_db, channel, options.cfo_hz,
-                                         options.seed + start, fmt)
-                rx = type(flat)(*(v.reshape(symbols.shape) for v in (flat.y, flat.gain, flat.noise_var)))
-                snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else snr_db
-            obs = LatentObservation.from_symbols(rx, tuple(z.shape[1:]), snr_used)
-            _score(receivers, obs, x, z, scores)
+        for encode, members in _by_transmitter(codec, receivers):
+            with torch.no_grad():
+                sent, reference = encode(x)
+                symbols = latent_to_symbols(sent)
+                if options.genie:
+                    generator = torch.Generator().manual_seed(options.seed + start)
+                    rx = transmit(symbols, torch.full((len(x),), snr_db), channel, generator)
+                    snr_used = snr_db
+                else:
+                    flat, link = through_phy(symbols.reshape(-1).numpy(), snr_db, channel, options.cfo_hz,
+                                             options.seed + start, fmt)
+                    rx = type(flat)(*(v.reshape(symbols.shape) for v in (flat.y, flat.gain, flat.noise_var)))
+                    snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else snr_db
+                obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
+                _score(members, obs, x, reference, scores)
     return _rows(scores, {"channel": channel, "snr_db": snr_db}, len(images), options.genie)
 
 
@@ -149,8 +163,9 @@ def run_sweep(options: SweepOptions, progress: bool = True) -> dict:
     points = [(c, s) for c in options.channels for s in options.snr_db]
     for channel, snr_db in tqdm(points, desc="sweep", disable=not progress):
         names = list(options.receivers) or available_receivers(channel, options.weights)
-        codec = load_codec(channel, options.weights)
         receivers = {n: build_receiver(n, channel, options.steps, options.weights) for n in names}
+        own_transmitters = all(hasattr(r, "encode") for r in receivers.values())
+        codec = None if own_transmitters else load_codec(channel, options.weights)
         results += _point(codec, receivers, images, snr_db, channel, options, fmt)
     write_sweep(results, options.out)
     return {"results": results}
@@ -171,8 +186,8 @@ def write_sweep(results: list[dict], out: Path, x_key: str = "snr_db") -> None:
         writer.writeheader()
         writer.writerows(results)
     (out / "sweep.json").write_text(json.dumps({"results": results}, indent=2) + "\n")
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
-    for metric, ax in zip(("psnr_db", "ssim", "latent_mse_db"), axes):
+    fig, axes = plt.subplots(1, 4, figsize=(18, 4))
+    for metric, ax in zip(("psnr_db", "ssim", "ms_ssim", "latent_mse_db"), axes):
         line_of = lambda r: (r["receiver"], r["channel"]) + (() if x_key == "snr_db" else (r["snr_db"],))  # noqa: E731
         for key in sorted({line_of(r) for r in results}):
             rows = sorted((r for r in results if line_of(r) == key), key=lambda r: r[x_key])

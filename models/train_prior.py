@@ -1,7 +1,8 @@
-"""``diffair train icdm``: one of ICDM's two diffusion priors.
+"""Unconditional diffusion priors on latents: ICDM's two priors (``diffair train icdm``) and
+the semantic-latent prior of Guo et al. (``diffair train djscc``).
 
-The prior learns the latents x0 = sqrt(2) z (unit variance per real value) that a frozen
-deep-JSCC encoder makes of one image population (its classes) and of their mirror images,
+A prior learns unit-variance latents x0 (for ICDM: x0 = sqrt(2) z, the latents a frozen
+deep-JSCC encoder makes of one image population, its classes, and of their mirror images)
 by plain DDPM noise prediction: x_t = sqrt(a_t) x0 + sqrt(1 - a_t) eps, t uniform in [0, T),
 loss ||eps - eps_theta(x_t, t)||^2 (Ho et al. 2020). AdamW (lr 2e-4, weight decay 1e-4),
 gradient clipping at 1, cosine decay; the validation score is the same loss on held-out
@@ -27,21 +28,25 @@ from models.training import Shuffler, run_epochs
 
 @dataclass(frozen=True)
 class TrainPriorOptions:
-    """codec_dir / codec_name: the frozen codec whose latents the prior learns; classes: the
-    image labels of this source (None: all)."""
+    """How one prior trains; ``out`` receives the weights and checkpoints."""
 
-    data: Path
     out: Path
-    codec_dir: Path
-    codec_name: str
-    classes: tuple[int, ...] | None = None
     epochs: int = 10
     batch: int = 128
     lr: float = 2e-4
     width: int = 64
     seed: int = 0
-    threads: int = 1
-    val_data: Path | None = None
+
+
+@torch.no_grad()
+def codec_latents(codec_dir: Path, codec_name: str, data: Path, classes: tuple[int, ...] | None,
+                  val_data: Path | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(training latents of ``classes`` and their mirror images ``[2N, C, H, W]``, up to 512
+    test latents), unit variance per real value, from a frozen deep-JSCC encoder."""
+    codec = load_model(DeepJSCC, JSCCConfig, codec_dir, codec_name)
+    latents = encode_all(codec.encoder, to_tensor_batch(load_images(data, "train", classes=classes)))
+    val_images = load_images(val_data or data, "test", limit=512, classes=classes)
+    return latents * 2 ** 0.5, codec.encoder(to_tensor_batch(val_images)) * 2 ** 0.5
 
 
 def diffusion_loss(net: torch.nn.Module, x0: torch.Tensor, alphas: torch.Tensor, generator: torch.Generator
@@ -53,18 +58,11 @@ def diffusion_loss(net: torch.nn.Module, x0: torch.Tensor, alphas: torch.Tensor,
     return (net(a.sqrt() * x0 + (1 - a).sqrt() * eps, t.float()) - eps).square().mean()
 
 
-def train_prior(options: TrainPriorOptions, name: str) -> Path:
-    """Train (or resume) and write ``options.out/name.{safetensors,json}``."""
-    torch.set_num_threads(options.threads)
+def train_prior(latents: torch.Tensor, val_latents: torch.Tensor, options: TrainPriorOptions, name: str) -> Path:
+    """Train (or resume) a ``LatentPrior`` on ``latents`` ``[N, C, H, W]`` (unit variance) and
+    write ``options.out/name.{safetensors,json}``."""
     torch.manual_seed(options.seed)
-    codec = load_model(DeepJSCC, JSCCConfig, options.codec_dir, options.codec_name)
-    codec.requires_grad_(False)
-    images = load_images(options.data, "train", classes=options.classes)
-    latents = encode_all(codec.encoder, to_tensor_batch(images)) * 2 ** 0.5
-    val_images = load_images(options.val_data or options.data, "test", limit=512, classes=options.classes)
-    with torch.no_grad():
-        val_latents = codec.encoder(to_tensor_batch(val_images)) * 2 ** 0.5
-    config = DenoiserConfig(channels=codec.config.channels, width=options.width)
+    config = DenoiserConfig(channels=latents.shape[1], width=options.width)
     alphas = torch.as_tensor(NoiseSchedule(steps=config.steps).alphas_cumprod, dtype=torch.float32)
     net = LatentPrior(config)
     optimizer = torch.optim.AdamW(net.parameters(), lr=options.lr, weight_decay=1e-4)

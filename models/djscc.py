@@ -1,0 +1,152 @@
+"""Guo et al., "Diffusion-Driven Semantic Communication for Generative Models with Bandwidth
+Constraints" (arXiv 2407.18468, IEEE TWC 2025), at CIFAR scale.
+
+Transmitter: semantic encoder (models.autoencoder) -> ``Downsampler`` (1x1 conv, LReLU(0.1),
+BN; 3x3 stride-2 conv, LReLU, BN; a residual bottleneck; 1x1 conv to the symbol channels)
+-> unit mean symbol power. Receiver: ``Upsampler`` (a mirrored residual block, a 5x5
+stride-2 transposed conv, 1x1 conv to the latent channels, then two heads: mu = 1x1 conv,
+log sigma^2 = 1x1 conv of [features, SNR]) -> z_hat = mu + sigma * eps -> reverse diffusion
+from the step m whose alpha_bar_m / (1 - alpha_bar_m) matches the SNR (the paper's
+alpha_bar_u = SNR / (SNR + P_z) with P_z = 1 for unit-variance latents) -> semantic decoder.
+
+Training (``models.train_djscc``) uses the paper's hybrid loss
+    L = MSE(mu, x_m) + l1 KL(N(mu, sigma^2) || N(0, I)) + l2 KL(N(sqrt(a_m) z0, (1 - a_m) I) || N(mu, sigma^2)),
+x_m = sqrt(a_m) z0 + sqrt(1 - a_m) eps the forward-diffused latent at the SNR-matched step,
+l1 = l2 = 0.1. Departures, said here once: the receiver also sees the per-symbol SNR map of
+the equalizer (as our deep-JSCC decoder does), so fading is handled symbol by symbol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from dsp.errors import ConfigError
+from models.autoencoder import SemanticAutoencoder
+from models.config import require_range
+from models.jscc import SNR_DB_CLIP, normalize_power, unbiased
+from models.receivers import LatentObservation, sampler_plan
+from models.sampler import ddim_step
+from models.schedule import NoiseSchedule
+
+AUTOENCODER, PRIOR = "djscc_autoencoder", "djscc_prior"  # weights names; the link is djscc_link_<channel>
+
+@dataclass(frozen=True)
+class LinkConfig:
+    """latent_channels: the autoencoder's L; symbol_channels: real channels on the
+    (H/8 x W/8) grid (64: 32 complex symbols per 8 x 8 x 3 pixels, bandwidth ratio 1/6);
+    hidden: the paper's 16; channel: what it was trained over."""
+
+    latent_channels: int = 8
+    symbol_channels: int = 64
+    hidden: int = 16
+    channel: str = "awgn"
+
+    def __post_init__(self) -> None:
+        require_range("LinkConfig", "symbol_channels", self.symbol_channels, 2, 1024)
+        if self.symbol_channels % 2:
+            raise ConfigError(f"LinkConfig.symbol_channels = {self.symbol_channels} must be even")
+        if self.channel not in ("awgn", "rayleigh"):
+            raise ConfigError(f"LinkConfig.channel = {self.channel!r}, expected 'awgn' or 'rayleigh'")
+
+    @property
+    def bandwidth_ratio(self) -> float:
+        """Complex channel uses per real pixel value."""
+        return self.symbol_channels / 2 / (8 * 8 * 3)
+
+
+class Bottleneck(nn.Module):
+    """Residual bottleneck: 1x1, 1x1, 3x3, 1x1 convolutions with LReLU(0.1), plus the input."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        act = lambda: nn.LeakyReLU(0.1)  # noqa: E731
+        self.body = nn.Sequential(nn.Conv2d(width, width, 1), act(), nn.Conv2d(width, width, 1), act(),
+                                  nn.Conv2d(width, width, 3, padding=1), act(), nn.Conv2d(width, width, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Downsampler(nn.Module):
+    """Latent ``[B, L, h, w]`` -> channel symbols ``[B, S, h/2, w/2]``, unit complex power."""
+
+    def __init__(self, config: LinkConfig):
+        super().__init__()
+        hid = config.hidden
+        self.layers = nn.Sequential(
+            nn.Conv2d(config.latent_channels, hid, 1), nn.LeakyReLU(0.1), nn.BatchNorm2d(hid),
+            nn.Conv2d(hid, hid, 3, 2, 1), nn.LeakyReLU(0.1), nn.BatchNorm2d(hid),
+            Bottleneck(hid), nn.Conv2d(hid, config.symbol_channels, 1))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return normalize_power(self.layers(z))
+
+
+class Upsampler(nn.Module):
+    """Received symbols (unbiased, ``[B, S, h/2, w/2]``) and their SNR map in dB (same shape)
+    -> (mu, logvar) ``[B, L, h, w]`` of the latent at the SNR-matched diffusion step."""
+
+    def __init__(self, config: LinkConfig):
+        super().__init__()
+        hid = config.hidden
+        self.body = nn.Sequential(
+            nn.Conv2d(2 * config.symbol_channels, hid, 1), nn.LeakyReLU(0.1), Bottleneck(hid),
+            nn.ConvTranspose2d(hid, hid, 5, 2, 2, output_padding=1), nn.LeakyReLU(0.1),
+            nn.Conv2d(hid, config.latent_channels, 1))
+        self.mean = nn.Conv2d(config.latent_channels, config.latent_channels, 1)
+        self.logvar = nn.Conv2d(config.latent_channels + 1, config.latent_channels, 1)
+
+    def forward(self, y: torch.Tensor, snr_db: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        snr = snr_db.clamp(*SNR_DB_CLIP) / 20.0
+        h = self.body(torch.cat([y, snr], dim=1))
+        frame_snr = nn.functional.interpolate(snr.mean(dim=1, keepdim=True), size=h.shape[-2:])
+        return self.mean(h), self.logvar(torch.cat([h, frame_snr], dim=1)).clamp(-20.0, 5.0)
+
+
+class DiffusionLink(nn.Module):
+    """The trained pair of one channel type (saved together)."""
+
+    def __init__(self, config: LinkConfig):
+        super().__init__()
+        self.config = config
+        self.downsampler = Downsampler(config)
+        self.upsampler = Upsampler(config)
+
+
+class DiffusionJSCCReceiver(nn.Module):
+    """Guo et al.'s receiver: upsampling VAE head, reparameterized sample, DDIM with the latent
+    prior from the SNR-matched step (``steps`` evaluations, None: every step), semantic decoder.
+    It also owns its transmitter (``encode``), which differs from the deep-JSCC one."""
+
+    name = "djscc"
+
+    def __init__(self, link: DiffusionLink, prior: nn.Module, autoencoder: SemanticAutoencoder,
+                 schedule: NoiseSchedule | None = None, steps: int | None = 10, seed: int = 0):
+        super().__init__()
+        self.link, self.prior, self.autoencoder = link, prior, autoencoder
+        self.schedule = schedule or NoiseSchedule()
+        self.steps, self.seed = steps, seed
+
+    def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(channel symbols as a latent ``[B, S, H/8, W/8]``, semantic latent ``[B, L, H/4, W/4]``
+        at variance 1/2 per value, the deep-JSCC latents' convention, as ``forward`` returns it)."""
+        z = self.autoencoder.encode(images)
+        return self.link.downsampler(z), z / 2 ** 0.5
+
+    def denoise(self, obs: LatentObservation) -> torch.Tensor:
+        """The semantic latent estimate ``[B, L, H/4, W/4]`` (unit-variance units)."""
+        mu, logvar = self.link.upsampler(unbiased(obs.y, obs.gain), obs.snr_map_db)
+        generator = torch.Generator().manual_seed(self.seed)
+        x = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=generator)
+        t, alpha_t, alpha_next = sampler_plan(self.schedule, obs.snr_db, self.steps).tensors()
+        for k in range(t.shape[0]):
+            x = ddim_step(x, self.prior(x, t[k].expand(x.shape[0])), alpha_t[k], alpha_next[k])
+        return x
+
+    def forward(self, obs: LatentObservation) -> tuple[torch.Tensor, torch.Tensor]:
+        """(image ``[B, 3, H, W]``, semantic latent estimate at variance 1/2 per value)."""
+        latent = self.denoise(obs)
+        return self.autoencoder.decode(latent), latent / 2 ** 0.5
