@@ -37,7 +37,6 @@ from models.interference import InterferedObservation
 from models.jscc import JSCCDecoder
 from models.sampler import corrected_step, ddim_step
 from models.schedule import NoiseSchedule
-from models.symbols import latent_to_symbols, symbols_to_latent
 
 VALIDATED_SINR_DB = (-5.0, 10.0)
 
@@ -62,6 +61,51 @@ class Guidance:
     interference: float = 1.0
 
 
+def complex_multiply(c: torch.Tensor, v: torch.Tensor, conjugate: bool = False) -> torch.Tensor:
+    """Per-symbol complex product c * v (or conj(c) * v) of two latents ``[B, C, H, W]`` in the
+    layout of models.symbols (real parts on channels 0..C/2-1, imaginary parts on the rest);
+    real arithmetic only, so that it exports to ONNX."""
+    c_re, c_im = c.chunk(2, dim=1)
+    v_re, v_im = v.chunk(2, dim=1)
+    if conjugate:
+        c_im = -c_im
+    return torch.cat([c_re * v_re - c_im * v_im, c_re * v_im + c_im * v_re], dim=1)
+
+
+def icdm_separate(prior_x: torch.nn.Module, prior_z: torch.nn.Module, y: torch.Tensor, gain: torch.Tensor,
+                  thermal_var: torch.Tensor, cross: torch.Tensor, t: torch.Tensor, alpha: torch.Tensor,
+                  x_start: torch.Tensor, z_start: torch.Tensor, weight_x: float = 1.0, weight_z: float = 1.0
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The joint sampler, tensors only (it unrolls into an ONNX graph for a fixed K).
+
+    y, gain, thermal_var, cross: ``[B, C, H, W]`` as in ``InterferedObservation``; t, alpha:
+    the grid's steps and alpha_bar values ``[K]`` (decreasing t); x_start, z_start: the chains'
+    start ``[B, C, H, W]``. Returns the (wanted, interference) latent estimates, encoder units.
+    """
+    y = y * 2 ** 0.5  # unit variance per real dimension
+    cross_re, cross_im = cross.chunk(2, dim=1)
+    spread = gain.square() + (cross_re.square() + cross_im.square()).repeat(1, 2, 1, 1)  # W_x^2 + |W_z|^2
+
+    def guided(x_t, z_t, k):
+        a, s = alpha[k].sqrt(), (1 - alpha[k]).sqrt()
+        eps_x, eps_z = prior_x(x_t, t[k].expand(x_t.shape[0])), prior_z(z_t, t[k].expand(z_t.shape[0]))
+        residual = y - gain * (x_t - s * eps_x) / a - complex_multiply(cross, (z_t - s * eps_z) / a)
+        scaled = a * s * residual / (thermal_var + s.square() * spread)
+        return (eps_x - weight_x * gain * scaled,
+                eps_z - weight_z * complex_multiply(cross, scaled, conjugate=True))
+
+    x, z = x_start, z_start
+    eps_x, eps_z = guided(x, z, 0)
+    for k in range(1, t.shape[0]):
+        x_pred, z_pred = ddim_step(x, eps_x, alpha[k - 1], alpha[k]), ddim_step(z, eps_z, alpha[k - 1], alpha[k])
+        new_x, new_z = guided(x_pred, z_pred, k)
+        x = corrected_step(x, eps_x, new_x, alpha[k - 1], alpha[k])
+        z = corrected_step(z, eps_z, new_z, alpha[k - 1], alpha[k])
+        eps_x, eps_z = new_x, new_z
+    a, s = alpha[-1].sqrt(), (1 - alpha[-1]).sqrt()
+    return (x - s * eps_x) / a / 2 ** 0.5, (z - s * eps_z) / a / 2 ** 0.5
+
+
 class ICDMReceiver(torch.nn.Module):
     """Two priors sampled jointly, then the wanted user's decoder.
 
@@ -81,23 +125,11 @@ class ICDMReceiver(torch.nn.Module):
         self.schedule = schedule or NoiseSchedule()
         self.steps, self.guidance, self.start, self.seed = steps, guidance, start, seed
 
-    def _guided_eps(self, obs: InterferedObservation, x_t: torch.Tensor, z_t: torch.Tensor, step: int
-                    ) -> tuple[torch.Tensor, torch.Tensor]:
-        alpha = float(self.schedule.alphas_cumprod[step])
-        a, s = alpha ** 0.5, (1 - alpha) ** 0.5
-        t = torch.full((len(x_t),), float(step))
-        eps_x, eps_z = self.prior_x(x_t, t), self.prior_z(z_t, t)
-        x0 = latent_to_symbols((x_t - s * eps_x) / a)
-        z0 = latent_to_symbols((z_t - s * eps_z) / a)
-        gain = latent_to_symbols(obs.gain).real
-        thermal = latent_to_symbols(obs.thermal_var).real  # per complex symbol, in encoder units
-        y = latent_to_symbols(obs.y) * 2 ** 0.5  # unit variance per real dimension
-        residual = y - gain * x0 - obs.cross * z0
-        theta = thermal + s ** 2 * (gain.square() + obs.cross.abs().square())
-        shape = tuple(x_t.shape[1:])
-        grad_x = symbols_to_latent(a * gain * residual / theta, shape)
-        grad_z = symbols_to_latent(a * obs.cross.conj() * residual / theta, shape)
-        return eps_x - self.guidance.signal * s * grad_x, eps_z - self.guidance.interference * s * grad_z
+    def grid(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The visited steps and their alpha_bar, float32 ``[K]`` each (the same at every SNR)."""
+        steps = lambda_grid(self.schedule, self.steps)
+        return (torch.as_tensor(steps, dtype=torch.float32),
+                torch.as_tensor(self.schedule.alphas_cumprod[steps], dtype=torch.float32))
 
     def separate(self, obs: InterferedObservation) -> tuple[torch.Tensor, torch.Tensor]:
         """Estimates of the wanted and the interfering latent, encoder units ``[B, C, H, W]``."""
@@ -108,24 +140,13 @@ class ICDMReceiver(torch.nn.Module):
         if not lo <= obs.sinr_db <= hi:
             warnings.warn(f"ICDM at SINR {obs.sinr_db:g} dB: outside the validated range {lo:g} to {hi:g} dB",
                           stacklevel=2)
-        grid = lambda_grid(self.schedule, self.steps)
-        alphas = torch.as_tensor(self.schedule.alphas_cumprod, dtype=torch.float32)
         if self.start == "zeros":
             x, z = torch.zeros_like(obs.y), torch.zeros_like(obs.y)
         else:
             generator = torch.Generator().manual_seed(self.seed)
             x, z = (torch.randn(obs.y.shape, generator=generator) for _ in range(2))
-        eps_x, eps_z = self._guided_eps(obs, x, z, int(grid[0]))
-        for now, nxt in zip(grid[:-1], grid[1:]):
-            a_s, a_t = alphas[now], alphas[nxt]
-            x_pred, z_pred = ddim_step(x, eps_x, a_s, a_t), ddim_step(z, eps_z, a_s, a_t)
-            new_x, new_z = self._guided_eps(obs, x_pred, z_pred, int(nxt))
-            x = corrected_step(x, eps_x, new_x, a_s, a_t)
-            z = corrected_step(z, eps_z, new_z, a_s, a_t)
-            eps_x, eps_z = new_x, new_z
-        a_last = alphas[int(grid[-1])]
-        unscale = lambda v, e: (v - torch.sqrt(1 - a_last) * e) / torch.sqrt(a_last) / 2 ** 0.5  # noqa: E731
-        return unscale(x, eps_x), unscale(z, eps_z)
+        return icdm_separate(self.prior_x, self.prior_z, obs.y, obs.gain, obs.thermal_var, obs.cross, *self.grid(),
+                             x, z, self.guidance.signal, self.guidance.interference)
 
     def denoise(self, obs: InterferedObservation) -> torch.Tensor:
         """The wanted latent estimate (encoder units) ``[B, C, H, W]``."""

@@ -70,8 +70,9 @@ def transmit_interfered(x: torch.Tensor, z: torch.Tensor, snr_db: float, sinr_db
 class InterferedObservation(LatentObservation):
     """A ``LatentObservation`` whose ``noise_var`` counts the interference as noise (what a
     receiver that ignores it, and the decoder's SNR map, see), plus what ICDM needs:
-    ``thermal_var`` ``[B, C, H, W]`` (noise only), ``cross`` complex ``[B, K]`` (W_z per
-    symbol) and ``sinr_db``."""
+    ``thermal_var`` ``[B, C, H, W]`` (noise only), ``cross`` ``[B, C, H, W]`` (W_z per symbol,
+    its real part on the real channels and its imaginary part on the imaginary ones, the
+    latent layout of models.symbols) and ``sinr_db``."""
 
     thermal_var: torch.Tensor | None = None
     cross: torch.Tensor | None = None
@@ -84,4 +85,5 @@ class InterferedObservation(LatentObservation):
         as_latent = lambda v: symbols_to_latent(torch.complex(v, v), shape)  # noqa: E731
         total = rx.wanted.noise_var + rx.cross.abs().square()
         return cls(symbols_to_latent(rx.wanted.y, shape), as_latent(rx.wanted.gain), as_latent(total), float(snr_db),
-                   thermal_var=as_latent(rx.wanted.noise_var), cross=rx.cross, sinr_db=float(sinr_db))
+                   thermal_var=as_latent(rx.wanted.noise_var), cross=symbols_to_latent(rx.cross, shape),
+                   sinr_db=float(sinr_db))
