@@ -9,13 +9,19 @@ from pathlib import Path
 import torch
 
 from dsp.errors import ConfigError, ModelError
-from export.graphs import CDDMGraph, DecoderGraph, DenoiserGraph, EncoderGraph
-from models.denoiser import DenoiserConfig, LatentUNet
+from export.graphs import CDDMGraph, DecoderGraph, DenoiserGraph, DJSCCGraph, EncoderGraph, ICDMGraph
+from export.onnx_export import example_inputs
+from models.autoencoder import AutoencoderConfig, SemanticAutoencoder
+from models.denoiser import DenoiserConfig, LatentPrior, LatentUNet
+from models.djscc import DiffusionLink, LinkConfig
 from models.jscc import DeepJSCC, JSCCConfig
-from models.registry import WEIGHTS_DIR, build_receiver, load_codec
+from models.registry import RECEIVERS, WEIGHTS_DIR, build_receiver, load_codec
 
 BATCH_INPUTS = {"encoder": ("image",), "decoder": ("y", "gain", "noise_var"),
-                "denoiser": ("x_t", "t", "w_s", "w_n"), "cddm": ("y", "gain", "noise_var", "sigma")}
+                "denoiser": ("x_t", "t", "w_s", "w_n"), "cddm": ("y", "gain", "noise_var", "sigma"),
+                "icdm": ("y", "gain", "noise_var", "thermal_var", "cross", "x_start", "z_start"),
+                "djscc": ("y", "gain", "noise_var", "noise")}
+UNROLLED = ("cddm", "icdm", "djscc")
 
 
 @dataclass
@@ -29,15 +35,27 @@ class GraphSpec:
 
     @property
     def name(self) -> str:
-        return f"{self.kind}_k{self.steps}" if self.kind == "cddm" else self.kind
+        return f"{self.kind}_k{self.steps}" if self.kind in UNROLLED else self.kind
+
+    def example(self, side: int, batch: int) -> tuple[torch.Tensor, ...]:
+        """Representative inputs of this graph for images of ``side`` pixels."""
+        if "link" in self.configs:
+            link = self.configs["link"]
+            return example_inputs(self.kind, link.symbol_channels, side, batch, self.steps, link.latent_channels)
+        config = self.configs.get("jscc") or self.configs["denoiser"]
+        return example_inputs(self.kind, config.channels, side, batch, self.steps)
 
 
 def receiver_graphs(receiver: str, channel: str = "awgn", steps: int = 10, weights: Path = WEIGHTS_DIR,
                     untrained: bool = False) -> tuple[list[GraphSpec], bool]:
-    """The graphs of ``receiver`` ("jscc" or "cddm"); returns them and whether the weights
-    were untrained."""
-    if receiver not in ("jscc", "cddm"):
-        raise ConfigError(f"cannot export receiver {receiver!r}; expected jscc or cddm")
+    """The graphs of ``receiver`` (one of models.registry.RECEIVERS); returns them and whether
+    the weights were untrained. ``steps``: K of the unrolled receiver (ICDM: per prior)."""
+    if receiver not in RECEIVERS:
+        raise ConfigError(f"cannot export receiver {receiver!r}; expected one of {', '.join(RECEIVERS)}")
+    if receiver == "icdm":
+        return _icdm_graphs(steps, weights, untrained)
+    if receiver == "djscc":
+        return _djscc_graphs(channel, steps, weights, untrained)
     try:
         codec = load_codec(channel, weights)
         trained = build_receiver(receiver, channel, steps, weights)
@@ -59,3 +77,34 @@ def receiver_graphs(receiver: str, channel: str = "awgn", steps: int = 10, weigh
         GraphSpec("denoiser", DenoiserGraph(denoiser), {"denoiser": denoiser.config}),
         GraphSpec("cddm", CDDMGraph(denoiser, decoder), {"jscc": jscc_config, "denoiser": denoiser.config}, steps),
     ], trained is None
+
+
+def _trained_or_none(receiver: str, channel: str, steps: int, weights: Path, untrained: bool):
+    try:
+        return build_receiver(receiver, channel, steps, weights)
+    except ModelError:
+        if not untrained:
+            raise
+        return None
+
+
+def _icdm_graphs(steps: int, weights: Path, untrained: bool) -> tuple[list[GraphSpec], bool]:
+    trained = _trained_or_none("icdm", "rayleigh", steps, weights, untrained)
+    if trained is not None:
+        priors, decoder = (trained.prior_x, trained.prior_z), trained.decoder
+    else:
+        priors, decoder = (LatentPrior(DenoiserConfig()), LatentPrior(DenoiserConfig())), DeepJSCC(JSCCConfig()).decoder
+    config = {"jscc": JSCCConfig(), "denoiser": priors[0].config}
+    return [GraphSpec("icdm", ICDMGraph(*priors, decoder), config, steps)], trained is None
+
+
+def _djscc_graphs(channel: str, steps: int, weights: Path, untrained: bool) -> tuple[list[GraphSpec], bool]:
+    trained = _trained_or_none("djscc", channel, steps, weights, untrained)
+    if trained is not None:
+        link, prior, autoencoder = trained.link, trained.prior, trained.autoencoder
+    else:
+        autoencoder = SemanticAutoencoder(AutoencoderConfig())
+        link = DiffusionLink(LinkConfig(channel=channel)).eval()
+        prior = LatentPrior(DenoiserConfig(channels=link.config.latent_channels))
+    configs = {"link": link.config, "autoencoder": autoencoder.config, "denoiser": prior.config}
+    return [GraphSpec("djscc", DJSCCGraph(link.upsampler, prior, autoencoder), configs, steps)], trained is None

@@ -6,12 +6,18 @@
 * ``CDDMGraph``: the whole K-step CDDM receiver (sampler unrolled, then the decoder), with the
   SNR-dependent quantities as inputs: sigma ``[B]`` and the sampler plan t, alpha_t,
   alpha_next ``[K]`` (``models.receivers.SamplerPlan``), so one graph serves every SNR.
+* ``ICDMGraph``: ICDM's joint sampler (K evaluations per prior, unrolled) and the decoder; the
+  grid t, alpha ``[K]`` and the chains' start are inputs.
+* ``DJSCCGraph``: Guo et al.'s receiver: upsampling head, the reparameterization noise as an
+  input, the K-step DDIM from the SNR-matched step (plan as for CDDM), the semantic decoder.
 """
 
 from __future__ import annotations
 
 import torch
 
+from models.djscc import djscc_receive
+from models.icdm import icdm_separate
 from models.jscc import unbiased
 from models.receivers import cddm_denoise
 
@@ -65,3 +71,29 @@ class CDDMGraph(torch.nn.Module):
     def forward(self, y, gain, noise_var, sigma, t, alpha_t, alpha_next):
         latent = cddm_denoise(self.denoiser, y, gain, noise_var, sigma, t, alpha_t, alpha_next)
         return self.decoder(latent, _snr_map_db(gain, noise_var)), latent
+
+
+class ICDMGraph(torch.nn.Module):
+    inputs = ("y", "gain", "noise_var", "thermal_var", "cross", "t", "alpha", "x_start", "z_start")
+    outputs = ("image", "latent")
+
+    def __init__(self, prior_x: torch.nn.Module, prior_z: torch.nn.Module, decoder: torch.nn.Module):
+        super().__init__()
+        self.prior_x, self.prior_z, self.decoder = prior_x, prior_z, decoder
+
+    def forward(self, y, gain, noise_var, thermal_var, cross, t, alpha, x_start, z_start):
+        latent, _ = icdm_separate(self.prior_x, self.prior_z, y, gain, thermal_var, cross, t, alpha, x_start, z_start)
+        return self.decoder(latent, _snr_map_db(gain, noise_var)), latent
+
+
+class DJSCCGraph(torch.nn.Module):
+    inputs = ("y", "gain", "noise_var", "noise", "t", "alpha_t", "alpha_next")
+    outputs = ("image", "latent")
+
+    def __init__(self, upsampler: torch.nn.Module, prior: torch.nn.Module, autoencoder: torch.nn.Module):
+        super().__init__()
+        self.upsampler, self.prior, self.autoencoder = upsampler, prior, autoencoder
+
+    def forward(self, y, gain, noise_var, noise, t, alpha_t, alpha_next):
+        return djscc_receive(self.upsampler, self.prior, self.autoencoder, unbiased(y, gain),
+                             _snr_map_db(gain, noise_var), noise, t, alpha_t, alpha_next)

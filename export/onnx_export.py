@@ -79,22 +79,37 @@ def read_sidecar(path: Path) -> dict:
     return meta
 
 
-def example_inputs(kind: str, channels: int, side: int, batch: int, steps: int | None) -> tuple[torch.Tensor, ...]:
-    """Representative inputs of each graph kind (latent side = image side / 4)."""
+def example_inputs(kind: str, channels: int, side: int, batch: int, steps: int | None,
+                   latent_channels: int = 8) -> tuple[torch.Tensor, ...]:
+    """Representative inputs of each graph kind (latent side = image side / 4; Guo et al.'s
+    ``djscc`` sends ``channels`` on a side / 8 grid and samples ``latent_channels`` at side / 4)."""
+    from models.receivers import sampler_plan
+    from models.schedule import NoiseSchedule
+
     g = torch.Generator().manual_seed(0)
-    lat = (batch, channels, side // 4, side // 4)
     if kind == "encoder":
         return (torch.rand(batch, 3, side, side, generator=g),)
+    grid = side // 8 if kind == "djscc" else side // 4
+    lat = (batch, channels, grid, grid)
     y, gain = torch.randn(lat, generator=g), torch.rand(lat, generator=g) * 0.5 + 0.5
     noise_var = torch.rand(lat, generator=g) * 0.1 + 0.01
     if kind == "decoder":
         return y, gain, noise_var
     if kind == "denoiser":
         return y, torch.full((batch,), 50.0), gain, noise_var.sqrt() * 3
-    from models.receivers import sampler_plan
-    from models.schedule import NoiseSchedule
+    if kind == "icdm":
+        from models.icdm import lambda_grid
 
+        schedule = NoiseSchedule()
+        visit = lambda_grid(schedule, steps)
+        cross = torch.randn(lat, generator=g) * 0.3
+        zeros = torch.zeros(lat)
+        return (y, gain, noise_var + cross.square(), noise_var, cross, torch.as_tensor(visit, dtype=torch.float32),
+                torch.as_tensor(schedule.alphas_cumprod[visit], dtype=torch.float32), zeros, zeros)
     plan = sampler_plan(NoiseSchedule(), 10.0, steps).padded(steps)
+    if kind == "djscc":
+        noise = torch.randn(batch, latent_channels, side // 4, side // 4, generator=g)
+        return (y, gain, noise_var, noise, *plan.tensors())
     return (y, gain, noise_var, torch.full((batch,), 10 ** (-10 / 20)), *plan.tensors())
 
 

@@ -18,7 +18,7 @@ import torch
 
 from dsp.errors import ConfigError
 from export.build import BATCH_INPUTS, receiver_graphs
-from export.onnx_export import as_numpy, example_inputs, export_graph
+from export.onnx_export import as_numpy, export_graph
 from export.runners import OrtRunner, TorchRunner
 
 IMAGE_SIDE = 32
@@ -64,17 +64,15 @@ def run_profile(receiver: str, backends: list[str], steps: list[int], batches: l
     results, untrained = [], False
     for k in tqdm(steps, desc="profile (steps)", disable=not progress):
         specs, untrained = receiver_graphs(receiver, channel, k, untrained=True)
-        spec = specs[-1] if receiver == "cddm" else next(s for s in specs if s.kind == "decoder")
-        channels = spec.configs["jscc"].channels
+        spec = specs[-1] if receiver != "jscc" else next(s for s in specs if s.kind == "decoder")
         onnx_path = out / "onnx" / f"{spec.name}.onnx"
         if any(b != "torch" for b in backends):
-            export_graph(spec.graph, example_inputs(spec.kind, channels, IMAGE_SIDE, 2, spec.steps), onnx_path,
+            export_graph(spec.graph, spec.example(IMAGE_SIDE, 2), onnx_path,
                          kind=spec.kind, batch_inputs=BATCH_INPUTS[spec.kind], configs=spec.configs, steps=spec.steps)
         for backend in backends:
             runner = _runner(backend, spec, onnx_path, threads, out / "engines")
             for batch in batches:
-                inputs = as_numpy(example_inputs(spec.kind, channels, IMAGE_SIDE, batch, spec.steps),
-                                  spec.graph.inputs)
+                inputs = as_numpy(spec.example(IMAGE_SIDE, batch), spec.graph.inputs)
                 ms = time_runner(runner, inputs, warmup, repeats)
                 results.append({"backend": backend, "provider": runner.provider, "receiver": receiver, "steps": k,
                                 "batch": batch, "p50_ms": float(np.percentile(ms, 50)),

@@ -116,6 +116,22 @@ class DiffusionLink(nn.Module):
         self.upsampler = Upsampler(config)
 
 
+def djscc_receive(upsampler: Upsampler, prior: nn.Module, autoencoder: SemanticAutoencoder, y: torch.Tensor,
+                  snr_db: torch.Tensor, noise: torch.Tensor, t: torch.Tensor, alpha_t: torch.Tensor,
+                  alpha_next: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The receiver, tensors only (it unrolls into an ONNX graph for a fixed K).
+
+    y, snr_db: unbiased received symbols and their SNR map ``[B, S, h, w]``; noise: the
+    reparameterization noise ``[B, L, 2h, 2w]``; t, alpha_t, alpha_next: a ``SamplerPlan``
+    ``[K]``. Returns (image, semantic latent estimate at variance 1/2 per value).
+    """
+    mu, logvar = upsampler(y, snr_db)
+    x = mu + torch.exp(0.5 * logvar) * noise
+    for k in range(t.shape[0]):
+        x = ddim_step(x, prior(x, t[k].expand(x.shape[0])), alpha_t[k], alpha_next[k])
+    return autoencoder.decode(x), x / 2 ** 0.5
+
+
 class DiffusionJSCCReceiver(nn.Module):
     """Guo et al.'s receiver: upsampling VAE head, reparameterized sample, DDIM with the latent
     prior from the SNR-matched step (``steps`` evaluations, None: every step), semantic decoder.
@@ -136,17 +152,14 @@ class DiffusionJSCCReceiver(nn.Module):
         z = self.autoencoder.encode(images)
         return self.link.downsampler(z), z / 2 ** 0.5
 
-    def denoise(self, obs: LatentObservation) -> torch.Tensor:
-        """The semantic latent estimate ``[B, L, H/4, W/4]`` (unit-variance units)."""
-        mu, logvar = self.link.upsampler(unbiased(obs.y, obs.gain), obs.snr_map_db)
-        generator = torch.Generator().manual_seed(self.seed)
-        x = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=generator)
-        t, alpha_t, alpha_next = sampler_plan(self.schedule, obs.snr_db, self.steps).tensors()
-        for k in range(t.shape[0]):
-            x = ddim_step(x, self.prior(x, t[k].expand(x.shape[0])), alpha_t[k], alpha_next[k])
-        return x
+    def noise(self, shape: tuple[int, ...]) -> torch.Tensor:
+        """The reparameterization noise, seeded: the same observation decodes the same way."""
+        return torch.randn(shape, generator=torch.Generator().manual_seed(self.seed))
 
     def forward(self, obs: LatentObservation) -> tuple[torch.Tensor, torch.Tensor]:
         """(image ``[B, 3, H, W]``, semantic latent estimate at variance 1/2 per value)."""
-        latent = self.denoise(obs)
-        return self.autoencoder.decode(latent), latent / 2 ** 0.5
+        b, _, h, w = obs.y.shape
+        noise = self.noise((b, self.link.config.latent_channels, 2 * h, 2 * w))
+        plan = sampler_plan(self.schedule, obs.snr_db, self.steps)
+        return djscc_receive(self.link.upsampler, self.prior, self.autoencoder, unbiased(obs.y, obs.gain),
+                             obs.snr_map_db, noise, *plan.tensors())

@@ -45,5 +45,5 @@ def corrected_step(x_s: torch.Tensor, eps_s: torch.Tensor, eps_t: torch.Tensor, 
     for that interpolation. ``eps_t`` is the network's output at the predicted x_t, which the next
     step reuses, so the corrector costs no extra evaluation."""
     h = half_log_snr(alpha_t) - half_log_snr(alpha_s)
-    phi = (torch.expm1(h) - h) / h
+    phi = (torch.exp(h) - 1 - h) / h  # (expm1 has no ONNX operator)
     return ddim_step(x_s, eps_s, alpha_s, alpha_t) - torch.sqrt(1 - alpha_t) * phi * (eps_t - eps_s)

@@ -426,8 +426,8 @@ def _ints(value: str) -> list[int]:
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a receiver's graphs to ONNX (and TensorRT engines)")
-    p.add_argument("--receiver", choices=["jscc", "cddm"], default="cddm")
-    p.add_argument("--steps", type=int, default=10, help="K of the unrolled CDDM receiver")
+    p.add_argument("--receiver", choices=["jscc", "cddm", "icdm", "djscc"], default="cddm")
+    p.add_argument("--steps", type=int, default=10, help="K of the unrolled diffusion receiver (ICDM: per prior)")
     p.add_argument("--format", choices=["onnx", "trt"], default="onnx")
     p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn")
     p.add_argument("--side", type=int, default=32, help="image side the graphs are traced at (batch is dynamic)")
@@ -441,19 +441,18 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 def _run_export(args: argparse.Namespace) -> int:
     from export.build import BATCH_INPUTS, receiver_graphs
-    from export.onnx_export import as_numpy, example_inputs, export_graph
+    from export.onnx_export import as_numpy, export_graph
     from export.parity import parity_report
     from export.runners import OrtRunner, TorchRunner
 
     specs, untrained = receiver_graphs(args.receiver, args.channel, args.steps, untrained=args.untrained)
     summary = {"receiver": args.receiver, "untrained_weights": untrained, "graphs": []}
     for spec in specs:
-        channels = spec.configs["jscc"].channels if "jscc" in spec.configs else spec.configs["denoiser"].channels
-        example = example_inputs(spec.kind, channels, args.side, 2, spec.steps)
+        example = spec.example(args.side, 2)
         path = args.out / f"{spec.name}.onnx"
         export_graph(spec.graph, example, path, kind=spec.kind, batch_inputs=BATCH_INPUTS[spec.kind],
                      configs=spec.configs, steps=spec.steps, opset=args.opset)
-        check = as_numpy(example_inputs(spec.kind, channels, args.side, 3, spec.steps), spec.graph.inputs)
+        check = as_numpy(spec.example(args.side, 3), spec.graph.inputs)
         parity = parity_report(TorchRunner(spec.graph), OrtRunner(path), check)
         entry = {"graph": str(path), "parity": parity}
         if args.format == "trt":
@@ -478,7 +477,7 @@ def _add_profile(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("profile", help="latency p50 / p99 and throughput per backend, steps and batch")
     p.add_argument("--backend", type=_receivers, default=("torch", "ort"),
                    help="comma list of torch, ort, ort-cuda, ort-trt, trt, trt-fp16")
-    p.add_argument("--receiver", choices=["jscc", "cddm"], default="cddm")
+    p.add_argument("--receiver", choices=["jscc", "cddm", "icdm", "djscc"], default="cddm")
     p.add_argument("--steps", type=_ints, default=[1, 2, 5, 10, 20])
     p.add_argument("--batch", type=_ints, default=[1, 16])
     p.add_argument("--threads", type=int, default=2)

@@ -156,3 +156,37 @@ def test_profile_record(tmp_path):
     saved = json.loads((tmp_path / "profile.json").read_text())
     assert saved["machine"]["cores"] >= 1 and (tmp_path / "profile.png").exists()
     assert all(r["p99_ms"] >= r["p50_ms"] > 0 for r in record["results"])
+
+
+def _randomized(module):
+    with torch.no_grad():
+        for p in module.parameters():  # the zero-initialized heads too
+            p.normal_(0, 0.05)
+    return module
+
+
+@pytest.mark.parametrize("steps", [2, 10])
+def test_icdm_and_djscc_receiver_graphs_match_torch(nets, tmp_path, steps):
+    """ICDM's unrolled joint sampler and Guo et al.'s receiver export and agree with torch."""
+    from export.build import GraphSpec
+    from export.graphs import DJSCCGraph, ICDMGraph
+    from models.autoencoder import AutoencoderConfig, SemanticAutoencoder
+    from models.denoiser import LatentPrior
+    from models.djscc import DiffusionLink, LinkConfig
+
+    torch.manual_seed(1)
+    codec, _ = nets
+    priors = [_randomized(LatentPrior(DenoiserConfig(width=16))) for _ in range(2)]
+    link = DiffusionLink(LinkConfig()).eval()
+    specs = [GraphSpec("icdm", ICDMGraph(*priors, codec.decoder), {"jscc": JSCCConfig(filters=16)}, steps),
+             GraphSpec("djscc", DJSCCGraph(link.upsampler, _randomized(LatentPrior(DenoiserConfig(8, 16))),
+                                           SemanticAutoencoder(AutoencoderConfig(filters=16))),
+                       {"link": link.config}, steps)]
+    for spec in specs:
+        path = tmp_path / f"{spec.name}.onnx"
+        export_graph(spec.graph, spec.example(32, 2), path, kind=spec.kind, batch_inputs=BATCH_INPUTS[spec.kind],
+                     configs=spec.configs, steps=steps)
+        for batch in (1, 5):
+            inputs = as_numpy(spec.example(32, batch), spec.graph.inputs)
+            report = parity_report(TorchRunner(spec.graph), OrtRunner(path), inputs, rtol=1e-4)
+            assert report["passed"], (spec.kind, report)
