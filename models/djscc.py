@@ -152,6 +152,10 @@ class DiffusionJSCCReceiver(nn.Module):
         z = self.autoencoder.encode(images)
         return self.link.downsampler(z), z / 2 ** 0.5
 
+    def plan(self, snr_db: float):
+        """The ``SamplerPlan`` from the SNR-matched step (K = ``steps`` evaluations)."""
+        return sampler_plan(self.schedule, snr_db, self.steps)
+
     def noise(self, shape: tuple[int, ...]) -> torch.Tensor:
         """The reparameterization noise, seeded: the same observation decodes the same way."""
         return torch.randn(shape, generator=torch.Generator().manual_seed(self.seed))
@@ -160,6 +164,6 @@ class DiffusionJSCCReceiver(nn.Module):
         """(image ``[B, 3, H, W]``, semantic latent estimate at variance 1/2 per value)."""
         b, _, h, w = obs.y.shape
         noise = self.noise((b, self.link.config.latent_channels, 2 * h, 2 * w))
-        plan = sampler_plan(self.schedule, obs.snr_db, self.steps)
+        plan = self.plan(obs.snr_db)
         return djscc_receive(self.link.upsampler, self.prior, self.autoencoder, unbiased(obs.y, obs.gain),
                              obs.snr_map_db, noise, *plan.tensors())

@@ -10,16 +10,17 @@ import torch
 
 from dsp.errors import ConfigError
 from export.build import BATCH_INPUTS
-from export.graphs import CDDMGraph, DecoderGraph
+from export.graphs import CDDMGraph, DecoderGraph, DJSCCGraph
 from export.onnx_export import export_graph
 from export.runners import OrtRunner, TorchRunner
+from models.djscc import DiffusionJSCCReceiver
 from models.receivers import CDDMReceiver, LatentObservation
 
 BACKENDS = ("torch", "ort", "trt")
 
 
 class RunnerReceiver:
-    """Wraps a torch receiver (JSCCReceiver or CDDMReceiver) so that its graph runs on
+    """Wraps a torch receiver (JSCC, CDDM or Guo et al.'s) so that its graph runs on
     ``backend``; ONNX files go to ``cache``, one per latent shape and step count."""
 
     def __init__(self, receiver: torch.nn.Module, backend: str, cache: Path):
@@ -60,5 +61,16 @@ class RunnerReceiver:
             graph = CDDMGraph(self.receiver.denoiser, self.receiver.decoder)
             out = self._runner(graph, "cddm", feeds, len(plan.t)).infer(feeds)
             return torch.from_numpy(out["image"]), torch.from_numpy(out["latent"])
+        if isinstance(self.receiver, DiffusionJSCCReceiver):
+            plan = self.receiver.plan(obs.snr_db)
+            b, _, h, w = obs.y.shape
+            noise = self.receiver.noise((b, self.receiver.link.config.latent_channels, 2 * h, 2 * w))
+            feeds |= {"noise": noise.numpy(), "t": plan.t, "alpha_t": plan.alpha_t, "alpha_next": plan.alpha_next}
+            graph = DJSCCGraph(self.receiver.link.upsampler, self.receiver.prior, self.receiver.autoencoder)
+            out = self._runner(graph, "djscc", feeds, len(plan.t)).infer(feeds)
+            return torch.from_numpy(out["image"]), torch.from_numpy(out["latent"])
+        if not hasattr(self.receiver, "decoder") or self.receiver.name != "jscc":
+            raise ConfigError(f"receiver {self.receiver.name!r} cannot run on a link without an interferer; "
+                              "ICDM runs in `diffair sweep --sinr-db ...`")
         out = self._runner(DecoderGraph(self.receiver.decoder), "decoder", feeds, None).infer(feeds)
         return torch.from_numpy(out["image"]), obs.y

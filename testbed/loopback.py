@@ -113,6 +113,15 @@ def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: f
                 "erased_symbols": int(p.erased.sum()), "snr_db_est": p.snr_db, "cfo_hz_est": p.cfo_hz}
 
 
+def transmitter_groups(codec, receivers: dict) -> list[tuple]:
+    """Group receivers by what transmits for them: the deep-JSCC encoder, or a receiver's own
+    ``encode`` (Guo et al.'s). Each group: (encode(images) -> (symbol latent, reference
+    latent), [names])."""
+    shared = [n for n, r in receivers.items() if not hasattr(r, "encode")]
+    groups = [(lambda x: (codec.encoder(x),) * 2, shared)] if shared else []
+    return groups + [(r.encode, [n]) for n, r in receivers.items() if hasattr(r, "encode")]
+
+
 def run_loopback(options: LoopbackOptions) -> dict:
     """Run the chain; writes the report folder and returns the summary dict."""
     image = check_image(load_image(options.image) if options.image else builtin_image(),
@@ -120,43 +129,50 @@ def run_loopback(options: LoopbackOptions) -> dict:
     names = list(options.receivers) or available_receivers(options.channel, options.weights)
     if not names:
         raise ConfigError(f"no receiver has weights for {options.channel} in {options.weights}")
-    codec = load_codec(options.channel, options.weights)
-    receivers = {name: RunnerReceiver(build_receiver(name, options.channel, options.steps, options.weights),
-                                      options.backend, Path(options.out) / "graphs") for name in names}
+    models = {name: build_receiver(name, options.channel, options.steps, options.weights) for name in names}
+    codec = None if all(hasattr(m, "encode") for m in models.values()) else load_codec(options.channel, options.weights)
+    receivers = {name: RunnerReceiver(m, options.backend, Path(options.out) / "graphs") for name, m in models.items()}
     x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255.0
     fmt = FrameFormat.for_fft(options.fft_size)
+    results, outputs, links, observations = {}, {}, [], []
     with torch.no_grad():
-        started = time.perf_counter()
-        z = codec.encoder(x)
-        encode_ms = 1e3 * (time.perf_counter() - started)
-        symbols = latent_to_symbols(z)[0].numpy()
-        if options.genie:
-            generator = torch.Generator().manual_seed(options.seed)
-            rx = transmit(torch.from_numpy(symbols)[None], torch.tensor([options.snr_db]), options.channel, generator)
-            link = {"frames_sent": 0, "frames_ok": 0, "erased_symbols": 0, "snr_db_est": options.snr_db,
-                    "cfo_hz_est": None}
-        else:
-            rx, link = through_phy(symbols, options.snr_db, options.channel, options.cfo_hz, options.seed, fmt)
-        snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else options.snr_db
-        obs = LatentObservation.from_symbols(rx, tuple(z.shape[1:]), snr_used)
-        results, outputs = {}, {}
-        for name, receiver in receivers.items():
-            receiver(obs)  # warm-up: the first call pays for allocations
+        for encode, members in transmitter_groups(codec, models):
             started = time.perf_counter()
-            decoded, latent = receiver(obs)
-            latency = 1e3 * (time.perf_counter() - started)
-            estimate = decoded[0].permute(1, 2, 0).clamp(0, 1).numpy()
-            outputs[name] = (estimate, latent[0].numpy())
-            results[name] = {"psnr_db": psnr_db(image / 255.0, estimate), "ssim": ssim(image / 255.0, estimate),
-                             "latent_mse_db": latent_mse_db(z[0].numpy(), latent[0].numpy()), "latency_ms": latency,
-                             "backend": options.backend, "provider": receiver.provider}
+            sent, reference = encode(x)
+            encode_ms = 1e3 * (time.perf_counter() - started)
+            symbols = latent_to_symbols(sent)[0].numpy()
+            if options.genie:
+                generator = torch.Generator().manual_seed(options.seed)
+                rx = transmit(torch.from_numpy(symbols)[None], torch.tensor([options.snr_db]), options.channel,
+                              generator)
+                link = {"frames_sent": 0, "frames_ok": 0, "erased_symbols": 0, "snr_db_est": options.snr_db,
+                        "cfo_hz_est": None}
+            else:
+                rx, link = through_phy(symbols, options.snr_db, options.channel, options.cfo_hz, options.seed, fmt)
+            links.append({**link, "encode_ms": encode_ms, "symbols": int(len(symbols))})
+            snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else options.snr_db
+            obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
+            observations.append(obs)
+            for name in members:
+                receiver = receivers[name]
+                receiver(obs)  # warm-up: the first call pays for allocations
+                started = time.perf_counter()
+                decoded, latent = receiver(obs)
+                latency = 1e3 * (time.perf_counter() - started)
+                estimate = decoded[0].permute(1, 2, 0).clamp(0, 1).numpy()
+                outputs[name] = (estimate, latent[0].numpy() if sent.shape == latent.shape else None)
+                results[name] = {"psnr_db": psnr_db(image / 255.0, estimate), "ssim": ssim(image / 255.0, estimate),
+                                 "latent_mse_db": latent_mse_db(reference[0].numpy(), latent[0].numpy()),
+                                 "latency_ms": latency, "backend": options.backend, "provider": receiver.provider,
+                                 "frames_ok": link["frames_ok"]}
+    link = links[0]
     summary = {"receivers": results, "snr_db_true": options.snr_db, "snr_db_est": link["snr_db_est"],
                "cfo_hz_true": options.cfo_hz, "cfo_hz_est": link["cfo_hz_est"], "frames_sent": link["frames_sent"],
                "frames_ok": link["frames_ok"], "erased_symbols": link["erased_symbols"],
-               "latency_ms": {"encode_ms": encode_ms, **{k: v for k, v in link.items() if k.endswith("_ms")}},
+               "latency_ms": {k: v for k, v in link.items() if k.endswith("_ms")},
                "channel": options.channel, "genie": options.genie, "image_shape": list(image.shape),
-               "symbols": int(len(symbols))}
-    write_report(options, image, outputs, obs, summary)
+               "symbols": link["symbols"]}
+    write_report(options, image, outputs, observations[0], summary)
     return summary
 
 
@@ -207,7 +223,7 @@ def write_report(options: LoopbackOptions, image: np.ndarray, outputs: dict, obs
     half = obs.y.shape[1] // 2
     ax.scatter(obs.y[0, :half].flatten(), obs.y[0, half:].flatten(), s=2, alpha=0.4, label="after MMSE")
     for name, (_, latent) in outputs.items():
-        if name != "jscc":
+        if name != "jscc" and latent is not None:
             ax.scatter(latent[:half].flatten(), latent[half:].flatten(), s=2, alpha=0.4, label=f"after {name}")
     ax.set_xlabel("in-phase")
     ax.set_ylabel("quadrature")

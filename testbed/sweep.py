@@ -30,7 +30,7 @@ from models.receivers import JSCCReceiver, LatentObservation
 from models.registry import (INTERFERER_CLASSES, SIGNAL_CLASSES, WEIGHTS_DIR, available_receivers, build_receiver,
                              load_codec, load_icdm_codecs)
 from models.symbols import latent_to_symbols
-from testbed.loopback import check_image, through_phy
+from testbed.loopback import check_image, through_phy, transmitter_groups
 from testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
 
 
@@ -87,20 +87,11 @@ def _new_scores(receivers: dict) -> dict:
             for name in receivers}
 
 
-def _by_transmitter(codec, receivers: dict) -> list[tuple]:
-    """Group receivers by what transmits for them: the deep-JSCC encoder, or a receiver's own
-    ``encode`` (Guo et al.'s). Each group: (encode(images) -> (symbol latent, reference
-    latent), {name: receiver})."""
-    shared = {n: r for n, r in receivers.items() if not hasattr(r, "encode")}
-    groups = [(lambda x: (codec.encoder(x),) * 2, shared)] if shared else []
-    return groups + [(r.encode, {n: r}) for n, r in receivers.items() if hasattr(r, "encode")]
-
-
 def _point(codec, receivers, images, snr_db, channel, options, fmt) -> list[dict]:
     scores = _new_scores(receivers)
     for start in range(0, len(images), options.batch):
         x = images[start:start + options.batch]
-        for encode, members in _by_transmitter(codec, receivers):
+        for encode, names in transmitter_groups(codec, receivers):
             with torch.no_grad():
                 sent, reference = encode(x)
                 symbols = latent_to_symbols(sent)
@@ -114,7 +105,7 @@ def _point(codec, receivers, images, snr_db, channel, options, fmt) -> list[dict
                     rx = type(flat)(*(v.reshape(symbols.shape) for v in (flat.y, flat.gain, flat.noise_var)))
                     snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else snr_db
                 obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
-                _score(members, obs, x, reference, scores)
+                _score({n: receivers[n] for n in names}, obs, x, reference, scores)
     return _rows(scores, {"channel": channel, "snr_db": snr_db}, len(images), options.genie)
 
 

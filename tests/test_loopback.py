@@ -60,7 +60,7 @@ def test_bad_images_and_missing_weights_are_clear_errors(weights, tmp_path, caps
     assert "cannot read image" in capsys.readouterr().err
     assert main(["loopback", "--channel", "rayleigh", "--receivers", "cddm", "--weights", str(weights)]) == 2
     assert "cddm_denoiser_rayleigh" in capsys.readouterr().err
-    assert main(["loopback", "--receivers", "icdm", "--weights", str(weights)]) == 2
+    assert main(["loopback", "--receivers", "nonesuch", "--weights", str(weights)]) == 2
     assert "unknown receiver" in capsys.readouterr().err
 
 
