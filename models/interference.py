@@ -22,6 +22,7 @@ import torch
 
 from dsp.errors import ConfigError
 from models.channels import EqualizedSymbols, complex_noise
+from models.jscc import unbiased
 from models.receivers import LatentObservation
 from models.symbols import symbols_to_latent
 
@@ -87,3 +88,20 @@ class InterferedObservation(LatentObservation):
         return cls(symbols_to_latent(rx.wanted.y, shape), as_latent(rx.wanted.gain), as_latent(total), float(snr_db),
                    thermal_var=as_latent(rx.wanted.noise_var), cross=symbols_to_latent(rx.cross, shape),
                    sinr_db=float(sinr_db))
+
+
+class InterferenceLMMSEReceiver(torch.nn.Module):
+    """The linear MMSE estimate of the wanted latent that knows the interference power,
+    g y / (g^2 + |W_z|^2 + var(w)) per value (the exact posterior mean when both latents are
+    Gaussian), then the deep-JSCC decoder told the per-symbol SINR: the best receiver that
+    has no priors, against which ICDM's priors are measured."""
+
+    name = "lmmse"
+
+    def __init__(self, decoder: torch.nn.Module):
+        super().__init__()
+        self.decoder = decoder
+
+    def forward(self, obs: InterferedObservation) -> tuple[torch.Tensor, torch.Tensor]:
+        latent = obs.gain * obs.y / (obs.gain.square() + obs.noise_var)
+        return self.decoder(unbiased(obs.y, obs.gain), obs.snr_map_db), latent

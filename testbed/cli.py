@@ -382,7 +382,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", type=_receivers, default=("awgn",), help="comma list of awgn, rayleigh")
     p.add_argument("--sinr-db", "--sir-db", type=_floats, default=(),
                    help="add ICDM's interferer at these signal-to-interference-plus-noise ratios (symbol level, "
-                        "genie CSI; receivers jscc,icdm by default)")
+                        "genie CSI; receivers jscc,lmmse,icdm by default)")
     _add_receiver_flags(p)
     p.add_argument("--out", type=Path, default=Path("reports/sweep"))
     p.add_argument("--json", action="store_true")

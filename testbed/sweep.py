@@ -25,7 +25,7 @@ from tqdm import tqdm
 from dsp.frame import FrameFormat
 from models.channels import transmit
 from models.data import load_images, to_tensor_batch
-from models.interference import InterferedObservation, transmit_interfered
+from models.interference import InterferedObservation, InterferenceLMMSEReceiver, transmit_interfered
 from models.receivers import JSCCReceiver, LatentObservation
 from models.registry import (INTERFERER_CLASSES, SIGNAL_CLASSES, WEIGHTS_DIR, available_receivers, build_receiver,
                              load_codec, load_icdm_codecs)
@@ -131,11 +131,12 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True) -> dict
     wanted = to_tensor_batch(load_images(options.data, "test", options.limit, classes=SIGNAL_CLASSES))
     interferers = to_tensor_batch(load_images(options.data, "test", classes=INTERFERER_CLASSES))
     codecs = load_icdm_codecs(options.weights)
-    names = list(options.receivers) or ["jscc", "icdm"]
+    names = list(options.receivers) or ["jscc", "lmmse", "icdm"]
     results = []
     points = [(c, s, i) for c in options.channels for s in options.snr_db for i in options.sinr_db]
     for channel, snr_db, sinr_db in tqdm(points, desc="sweep", disable=not progress):
-        receivers = {n: JSCCReceiver(codecs[0].decoder) if n == "jscc" else
+        linear = {"jscc": JSCCReceiver, "lmmse": InterferenceLMMSEReceiver}
+        receivers = {n: linear[n](codecs[0].decoder) if n in linear else
                      build_receiver(n, channel, options.steps, options.weights) for n in names}
         results += _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db, channel, options)
     write_sweep(results, options.out, x_key="sinr_db")
