@@ -380,6 +380,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=256)
     p.add_argument("--snr-db", type=_floats, default=(0.0, 5.0, 10.0, 15.0, 20.0))
     p.add_argument("--channel", type=_receivers, default=("awgn",), help="comma list of awgn, rayleigh")
+    p.add_argument("--cfo-hz", type=float, default=30e3, help="carrier frequency offset through the PHY (not --genie)")
     p.add_argument("--sinr-db", "--sir-db", type=_floats, default=(),
                    help="add ICDM's interferer at these signal-to-interference-plus-noise ratios (symbol level, "
                         "genie CSI; receivers jscc,lmmse,icdm by default)")
@@ -395,6 +396,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
     options = SweepOptions(data=args.data, limit=args.limit, snr_db=args.snr_db, channels=args.channel,
                            receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
+                           cfo_hz=args.cfo_hz,
                            out=args.out, weights=args.weights or WEIGHTS_DIR, sinr_db=args.sinr_db)
     result = run_sweep(options, progress=not args.json)
     if args.json:

@@ -43,7 +43,7 @@ class SweepOptions:
     receivers: tuple[str, ...] = ()
     steps: int | None = 10
     genie: bool = False
-    cfo_hz: float = 10e3
+    cfo_hz: float = 30e3
     seed: int = 0
     out: Path = Path("reports/sweep")
     weights: Path = WEIGHTS_DIR
