@@ -7,6 +7,9 @@ Shapes: F frames, U used carriers, S OFDM symbols (header + data), P pilots.
 * LMMSE: H = R (R + s I)^-1 H_ls with R the frequency correlation of a uniform power-delay
   profile over the cyclic prefix and s = (sigma^2/2) / mean|H|^2, computed through R's
   eigen-decomposition, with the per-carrier error variance of the estimate.
+* Thermal noise: the mean power at the guard carriers (fmt.guard_carriers, Hann-windowed
+  DFT) over every OFDM symbol of the frame, the quieter of the two band edges; against it the SNR without interference (the LTF's noise estimate
+  holds noise plus interference: the SINR).
 * Tracking (time interpolation): per symbol, the pilots give a common phase and a phase
   slope across carriers (timing drift from the sample-rate offset); both are fitted over
   the frame as straight lines in the symbol index (the common phase then also follows its
@@ -25,12 +28,15 @@ from dsp.frame import FrameFormat
 
 @dataclass
 class ChannelEstimate:
-    """h: complex64 ``[F, U]``; error_var: float32 ``[F, U]``; noise_var, snr_db: float ``[F]``."""
+    """h: complex64 ``[F, U]``; error_var: float32 ``[F, U]``; noise_var, snr_db,
+    signal_power: float ``[F]`` (noise_var counts everything that is not the frame: noise and
+    interference, so snr_db is the SINR when an interferer is on the air)."""
 
     h: np.ndarray
     error_var: np.ndarray
     noise_var: np.ndarray
     snr_db: np.ndarray
+    signal_power: np.ndarray
 
 
 @lru_cache(maxsize=8)
@@ -55,7 +61,7 @@ def estimate_channel(ltf1: np.ndarray, ltf2: np.ndarray, fmt: FrameFormat, metho
     snr_db = 10 * np.log10(signal / noise_var)
     if method == "ls":
         error = np.broadcast_to((noise_var / 2)[:, None], h_ls.shape)
-        return ChannelEstimate(h_ls.astype(np.complex64), error.astype(np.float32), noise_var, snr_db)
+        return ChannelEstimate(h_ls.astype(np.complex64), error.astype(np.float32), noise_var, snr_db, signal)
     lam, vec = _pdp_eigen(fmt)
     s = (noise_var / 2 / signal).astype(np.float32)[:, None]  # [F, 1]
     shrink = lam[None, :] / (lam[None, :] + s)  # [F, U]
@@ -63,7 +69,33 @@ def estimate_channel(ltf1: np.ndarray, ltf2: np.ndarray, fmt: FrameFormat, metho
     h = (coeffs * shrink) @ vec.T
     # error covariance diag: sum_i |U_ki|^2 * lambda_i * s / (lambda_i + s) * signal
     error = (lam[None, :] * s / (lam[None, :] + s)) @ (np.abs(vec) ** 2).T * signal[:, None]
-    return ChannelEstimate(h.astype(np.complex64), error.astype(np.float32), noise_var, snr_db)
+    return ChannelEstimate(h.astype(np.complex64), error.astype(np.float32), noise_var, snr_db, signal)
+
+
+@lru_cache(maxsize=8)
+def guard_dft(fmt: FrameFormat) -> np.ndarray:
+    """complex64 ``[N, G]``: a Hann-windowed DFT onto the guard carriers, scaled so white noise
+    comes out with the variance it has per used carrier in ``dsp.sync.spectrum``'s units. The
+    window keeps an unsynchronized interferer's leakage (a rectangular window's sidelobes fall
+    only as 1/d^2) below -30 dB at GUARD_MARGIN carriers from the band."""
+    n = np.arange(fmt.fft_size)
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * n / fmt.fft_size)
+    scale = np.sqrt(len(fmt.used_carriers)) / fmt.fft_size * np.sqrt(fmt.fft_size / np.sum(window ** 2))
+    basis = np.exp(-2j * np.pi * np.outer(n, fmt.bins(fmt.guard_carriers)) / fmt.fft_size)
+    return (window[:, None] * basis * scale).astype(np.complex64)
+
+
+def thermal_snr_db(windows: np.ndarray, signal_power: np.ndarray, fmt: FrameFormat) -> np.ndarray:
+    """SNR against the receiver's noise alone, from the frames' FFT windows ``[F, S, N]``
+    (time domain) projected on the guard carriers, where nothing is sent; ``signal_power``
+    ``[F]``. Returns ``[F]`` dB.
+
+    The noise power is the smaller of the two guard bands' means: an interferer offset in
+    frequency from the wanted frame (its own CFO) spills into one band edge, not both."""
+    power = np.mean(np.abs(windows @ guard_dft(fmt)) ** 2, axis=1)  # [F, G]
+    lower = fmt.guard_carriers < 0
+    thermal = np.maximum(np.minimum(power[:, lower].mean(axis=1), power[:, ~lower].mean(axis=1)), 1e-12)
+    return 10 * np.log10(np.maximum(signal_power, 1e-12) / thermal)
 
 
 PHASE_WINDOW = 7

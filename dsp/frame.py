@@ -36,6 +36,10 @@ HEADER_CODED_BITS = 240
 STF_CARRIER_SPACING = 8
 """The STF loads every 8th carrier, so it repeats every N/8 samples."""
 
+GUARD_MARGIN = 3
+"""Guard carriers closer than this to the used band are not used for the noise estimate
+(leakage of an unsynchronized interferer, windowed at random, decays with the distance)."""
+
 PREAMBLE_SEED = 0x5EED
 """Seed of the fixed pseudo-random STF, LTF and pilot-polarity sequences."""
 
@@ -100,6 +104,14 @@ class FrameFormat:
     def data_carriers(self) -> np.ndarray:
         """Logical data carriers: used minus pilots, int ``[N_data]``."""
         return np.setdiff1d(self.used_carriers, self.pilot_carriers)
+
+    @cached_property
+    def guard_carriers(self) -> np.ndarray:
+        """Logical carriers of the guard band at least GUARD_MARGIN from the used band, int
+        ``[N_guard]`` (7 for N = 64: +/-29.., 19 for 128): nothing is sent there, so they see the
+        receiver's thermal noise alone (an interferer of the same format leaves them empty too)."""
+        k = np.arange(-self.fft_size // 2, self.fft_size // 2)
+        return k[np.abs(k) >= self.used_half_width + GUARD_MARGIN]
 
     def bins(self, carriers: np.ndarray) -> np.ndarray:
         """FFT bin of each logical carrier."""

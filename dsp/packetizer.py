@@ -47,7 +47,9 @@ class RxFrame:
 
     y, gain, noise_var: ``[n]`` complex64 / float32 / float32 for the payload symbols this
     frame carries (x_hat = gain * x + noise of variance noise_var); snr_db and cfo_hz are
-    the frame's estimates; start is the absolute sample index of the frame's first sample.
+    the frame's estimates (snr_db from the LTF counts interference as noise: the SINR);
+    start is the absolute sample index of the frame's first sample; thermal_snr_db: the SNR
+    against the receiver's noise alone (guard carriers; None where not measured).
     """
 
     header: FrameHeader
@@ -57,6 +59,7 @@ class RxFrame:
     snr_db: float
     cfo_hz: float
     start: int
+    thermal_snr_db: float | None = None
 
 
 @dataclass
@@ -73,6 +76,7 @@ class RxPayload:
     frames_received: int
     snr_db: float
     cfo_hz: float
+    thermal_snr_db: float | None = None
 
     @property
     def complete(self) -> bool:
@@ -125,4 +129,9 @@ class Reassembler:
         return RxPayload(header.payload_id, header.kind, *restored, frames_expected=header.frame_count,
                          frames_received=len(frames),
                          snr_db=float(np.mean([f.snr_db for f in frames.values()])),
-                         cfo_hz=float(np.mean([f.cfo_hz for f in frames.values()])))
+                         cfo_hz=float(np.mean([f.cfo_hz for f in frames.values()])),
+                         thermal_snr_db=_mean_or_none([f.thermal_snr_db for f in frames.values()]))
+
+
+def _mean_or_none(values: list) -> float | None:
+    return None if any(v is None for v in values) else float(np.mean(values))

@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from dsp.equalize import mmse_equalize
 from dsp.errors import ConfigError, SignalError
-from dsp.estimation import estimate_channel, track_phase, unit_phasor
+from dsp.estimation import estimate_channel, thermal_snr_db, track_phase, unit_phasor
 from dsp.frame import FrameFormat
 from dsp.header import decode_headers
 from dsp.packetizer import RxFrame
@@ -193,6 +193,7 @@ class OfdmReceiver:
         grid = spectrum(windows, fmt)[:, :, self._used_bins]  # [F, 2+S, U]
         grid *= unit_phasor((-2 * np.pi / fs) * cfo[:, None] * self._offsets[None, :])[:, :, None]
         est = estimate_channel(grid[:, 0], grid[:, 1], fmt, self.config.estimator)
+        thermal_snr = thermal_snr_db(windows, est.signal_power, fmt)
         symbols = grid[:, 2:]
         phase = track_phase(symbols[:, :, self._pilot_in_used], est.h[:, self._pilot_in_used],
                             self._pilot_values, self._data_in_used, fmt)
@@ -204,9 +205,9 @@ class OfdmReceiver:
         headers = decode_headers(llr, fmt)
         x_hat, gain, eff_var = mmse_equalize(data[:, hs:], h, noise)
         frame_starts = self._buf_start + ltf1_at + self.backoff - fmt.ltf_start - fmt.ltf_guard
-        return self._accept(headers, x_hat, gain, eff_var, est.snr_db, cfo, frame_starts)
+        return self._accept(headers, x_hat, gain, eff_var, est.snr_db, thermal_snr, cfo, frame_starts)
 
-    def _accept(self, headers, x_hat, gain, eff_var, snr_db, cfo, frame_starts) -> list[RxFrame]:
+    def _accept(self, headers, x_hat, gain, eff_var, snr_db, thermal_snr, cfo, frame_starts) -> list[RxFrame]:
         fmt = self.fmt
         frames: list[RxFrame] = []
         for i, header in enumerate(headers):
@@ -225,5 +226,6 @@ class OfdmReceiver:
             del self._frame_ends[:-8]
             self.stats.frames_ok += 1
             frames.append(RxFrame(header, x_hat[i].reshape(-1)[:count], gain[i].reshape(-1)[:count],
-                                  eff_var[i].reshape(-1)[:count], float(snr_db[i]), float(cfo[i]), start))
+                                  eff_var[i].reshape(-1)[:count], float(snr_db[i]), float(cfo[i]), start,
+                                  float(thermal_snr[i])))
         return frames

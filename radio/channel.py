@@ -3,7 +3,7 @@
 Per burst, in this order: random leading idle gap -> Rayleigh block-fading multipath (a new
 tapped delay line per burst, exponential power-delay profile, E sum|h|^2 = 1) -> sample-rate
 offset and fractional timing (windowed-sinc resampling) -> carrier frequency offset and
-Wiener phase noise -> AWGN -> receiver gain, IQ imbalance, DC offset, ADC quantization with
+Wiener phase noise -> an optional interferer's samples (radio.interferer) -> AWGN -> receiver gain, IQ imbalance, DC offset, ADC quantization with
 clipping. Idle time between bursts carries the same noise and receiver chain.
 
 SNR convention: in-band SNR = signal_power / (noise power inside the occupied band), i.e.
@@ -123,8 +123,9 @@ def resample(x: np.ndarray, offset: float, ratio: float) -> np.ndarray:
 class LoopbackChannel:
     """Applies a ChannelConfig to bursts and idle time, keeping one absolute sample clock."""
 
-    def __init__(self, config: ChannelConfig, seed: int = 0):
+    def __init__(self, config: ChannelConfig, seed: int = 0, interferer=None):
         self.config = config
+        self.interferer = interferer  # radio.interferer.Interferer or None
         self.rng = np.random.default_rng(seed)
         self.position = 0  # absolute index of the next output sample
         self._phase_noise = 0.0
@@ -168,6 +169,8 @@ class LoopbackChannel:
             self._phase_noise = float(walk[-1]) if len(walk) else self._phase_noise
             phase = phase + walk
         y = clean * np.exp(1j * phase).astype(np.complex64) if np.any(phase) else clean.copy()
+        if self.interferer is not None:
+            y = y + self.interferer.take(len(clean))
         if cfg.noise_var > 0:
             y = y + (np.sqrt(cfg.noise_var / 2) * (self.rng.normal(size=len(y)) + 1j * self.rng.normal(size=len(y))))
         y = y * 10 ** (cfg.rx_gain_db / 20)

@@ -3,6 +3,7 @@
 ``send`` passes a burst through the channel into a receive queue; ``receive(n)`` returns the
 next n samples of the stream: queued samples first, then idle noise, exactly like a real
 receiver that never stops streaming. ``truths`` records what the channel did to each burst.
+An ``Interferer`` (radio.interferer), when given, transmits on the same air all the while.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from radio.channel import BurstTruth, ChannelConfig, LoopbackChannel
 class LoopbackRadio(Radio):
     """Transmitter and receiver joined by a simulated channel."""
 
-    def __init__(self, channel: ChannelConfig | None = None, seed: int = 0):
+    def __init__(self, channel: ChannelConfig | None = None, seed: int = 0, interferer=None):
+        """interferer: an optional ``radio.interferer.Interferer`` sharing the air."""
         super().__init__()
-        self.channel = LoopbackChannel(channel or ChannelConfig(), seed)
+        self.channel = LoopbackChannel(channel or ChannelConfig(), seed, interferer)
         self.truths: list[BurstTruth] = []
         self._queue: list[np.ndarray] = []
         self._queued = 0

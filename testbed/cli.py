@@ -343,6 +343,9 @@ def _add_loopback(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--snr-db", type=float, default=10.0)
     p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn")
     p.add_argument("--cfo-hz", type=float, default=10e3)
+    p.add_argument("--sir-db", type=float, default=None,
+                   help="add a second, unsynchronized transmitter at this signal-to-interference ratio")
+    p.add_argument("--interferer-cfo-hz", type=float, default=-12e3, help="the interferer's carrier offset")
     _add_receiver_flags(p)
     p.add_argument("--backend", choices=["torch", "ort", "trt"], default="torch", help="who runs the receivers")
     p.add_argument("--out", type=Path, default=Path("reports/loopback"))
@@ -356,15 +359,19 @@ def _run_loopback(args: argparse.Namespace) -> int:
 
     options = LoopbackOptions(image=args.image, snr_db=args.snr_db, channel=args.channel, cfo_hz=args.cfo_hz,
                               receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
-                              out=args.out, weights=args.weights or WEIGHTS_DIR, backend=args.backend)
+                              out=args.out, weights=args.weights or WEIGHTS_DIR, backend=args.backend,
+                              sir_db=args.sir_db, interferer_cfo_hz=args.interferer_cfo_hz)
     summary = run_loopback(options)
     if args.json:
         print(json.dumps(summary))
         return 0
-    print(f"{summary['channel']} at {summary['snr_db_true']:g} dB{' (genie)' if summary['genie'] else ''}: "
-          f"{summary['frames_ok']}/{summary['frames_sent']} frames, SNR estimate "
-          f"{_fmt(summary['snr_db_est'], '.2f')} dB, CFO estimate {_fmt(summary['cfo_hz_est'], '.0f')} Hz, "
-          f"{summary['erased_symbols']} erased symbols")
+    interference = "" if summary["sir_db"] is None else (
+        f", SIR {summary['sir_db']:g} dB (SINR {summary['sinr_db_true']:.2f} dB): SINR estimate "
+        f"{_fmt(summary['snr_db_est'], '.2f')} dB, SNR estimate {_fmt(summary['thermal_snr_db_est'], '.2f')} dB")
+    snr = "" if interference else f", SNR estimate {_fmt(summary['snr_db_est'], '.2f')} dB"
+    print(f"{summary['channel']} at {summary['snr_db_true']:g} dB{' (genie)' if summary['genie'] else ''}"
+          f"{interference}: {summary['frames_ok']}/{summary['frames_sent']} frames{snr}, CFO estimate "
+          f"{_fmt(summary['cfo_hz_est'], '.0f')} Hz, {summary['erased_symbols']} erased symbols")
     print(f"{'receiver':>9} {'PSNR dB':>8} {'SSIM':>6} {'latent MSE dB':>14} {'latency ms':>11}  backend")
     for name, r in summary["receivers"].items():
         print(f"{name:>9} {r['psnr_db']:8.2f} {r['ssim']:6.3f} {r['latent_mse_db']:14.2f} {r['latency_ms']:11.1f}  "

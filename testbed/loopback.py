@@ -2,7 +2,12 @@
 
 encoder -> packetizer -> OFDM PHY -> loopback channel -> sync / estimation / MMSE -> receiver
 (jscc: straight to the decoder; cddm: channel denoising, then its decoder) -> image.
-With ``genie`` the PHY is replaced by the symbol-level channel with perfect CSI.
+With ``genie`` the PHY is replaced by the symbol-level channel with perfect CSI. With
+``sir_db`` a second, unsynchronized transmitter (radio.interferer: its own fading, timing,
+sample-rate and frequency offset, seeded CN(0, 1) test symbols in frames of the same format)
+shares the air; the PHY then reports the SINR (LTF) and the SNR (guard carriers) apart, and
+the receivers see the interference as noise (ICDM needs the interferer's per-symbol
+coefficient, which this PHY does not estimate: it runs in ``diffair sweep --sinr-db``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from models.receivers import LatentObservation
 from models.registry import WEIGHTS_DIR, available_receivers, build_receiver, load_codec
 from models.symbols import latent_to_symbols
 from radio.channel import ChannelConfig
+from radio.interferer import Interferer
 from radio.loopback import LoopbackRadio
 from testbed.backends import RunnerReceiver
 from testbed.metrics import latent_mse_db, psnr_db, ssim
@@ -52,6 +58,8 @@ class LoopbackOptions:
     weights: Path = WEIGHTS_DIR
     fft_size: int = 64
     backend: str = "torch"
+    sir_db: float | None = None
+    interferer_cfo_hz: float = -12e3
 
 
 def builtin_image() -> np.ndarray:
@@ -75,21 +83,45 @@ def check_image(image: np.ndarray, source: str) -> np.ndarray:
     return image
 
 
-def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: float, seed: int, fmt: FrameFormat
-                ) -> tuple[EqualizedSymbols, dict]:
-    """One payload of complex symbols ``[K]`` through packetizer, PHY and loopback channel;
-    returns the per-symbol statistics ``[1, K]`` (erasures where frames were lost) and the
-    link figures (frames, SNR / CFO estimates, stage latencies)."""
+INTERFERER_FRAMES = 16
+"""The interferer repeats a payload of this many frames of test symbols."""
+
+
+def loopback_interferer(fmt: FrameFormat, channel: ChannelConfig, sir_db: float, cfo_hz: float, payload_id: int,
+                        seed: int) -> Interferer:
+    """A second transmitter of the same frame format: its own Rayleigh block fading when the
+    wanted link fades, its own timing (random gaps up to one OFDM symbol, 20 ppm sample-rate
+    offset) and carrier offset ``cfo_hz``, a transmit filter at the used band's edge + 1.5
+    carriers, payload id ``payload_id``."""
+    rng = np.random.default_rng(seed + 7919)
+    count = INTERFERER_FRAMES * fmt.payload_capacity
+    symbols = ((rng.normal(size=count) + 1j * rng.normal(size=count)) / np.sqrt(2)).astype(np.complex64)
+    path = ChannelConfig(sample_rate_hz=fmt.sample_rate_hz, fading=channel.fading,
+                         rms_delay_samples=channel.rms_delay_samples, max_delay_samples=channel.max_delay_samples,
+                         cfo_hz=cfo_hz, sro_ppm=20.0, gap_samples=(0, fmt.fft_size))
+    return Interferer(list(frame_bursts(symbols, payload_id, fmt, 0)), path, sir_db, channel.signal_power,
+                      seed=seed + 1, passband=(2 * fmt.used_half_width + 3) / fmt.fft_size)
+
+
+def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: float, seed: int, fmt: FrameFormat,
+                sir_db: float | None = None, interferer_cfo_hz: float = -12e3) -> tuple[EqualizedSymbols, dict]:
+    """One payload of complex symbols ``[K]`` through packetizer, PHY and loopback channel
+    (with an unsynchronized interferer at ``sir_db`` when given); returns the per-symbol
+    statistics ``[1, K]`` (erasures where frames were lost) and the link figures (frames,
+    SINR / SNR / CFO estimates, stage latencies)."""
     channel = ChannelConfig(
         snr_db=snr_db, signal_power=10 ** (-fmt.backoff_db / 10), bandwidth_fraction=fmt.bandwidth_fraction,
         sample_rate_hz=fmt.sample_rate_hz, fading="rayleigh" if channel_type == "rayleigh" else "none",
         rms_delay_samples=fmt.cp_len / 8, max_delay_samples=fmt.cp_len // 2, cfo_hz=cfo_hz,
         gap_samples=(fmt.fft_size, 10 * fmt.fft_size))
     timings = {}
+    payload_id = seed % 65535 + 1
     started = time.perf_counter()
-    bursts = list(frame_bursts(symbols, seed % 65535 + 1, fmt, 0, PayloadKind.JSCC_LATENT))
+    bursts = list(frame_bursts(symbols, payload_id, fmt, 0, PayloadKind.JSCC_LATENT))
     timings["phy_tx_ms"] = 1e3 * (time.perf_counter() - started)
-    with LoopbackRadio(channel, seed=seed) as radio:
+    interferer = None if sir_db is None else loopback_interferer(fmt, channel, sir_db, interferer_cfo_hz,
+                                                                 payload_id % 65535 + 1, seed)
+    with LoopbackRadio(channel, seed=seed, interferer=interferer) as radio:
         started = time.perf_counter()
         for burst in bursts:
             radio.send(burst)
@@ -97,20 +129,21 @@ def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: f
         timings["channel_ms"] = 1e3 * (time.perf_counter() - started)
     started = time.perf_counter()
     receiver, reassembler = OfdmReceiver(fmt), Reassembler(fmt)
-    payloads = [p for f in receiver.process(stream) + receiver.flush() if (p := reassembler.add(f))]
-    payloads += reassembler.flush()
+    frames = [f for f in receiver.process(stream) + receiver.flush() if f.header.payload_id == payload_id]
+    payloads = [p for f in frames if (p := reassembler.add(f))] + reassembler.flush()
     timings["phy_rx_ms"] = 1e3 * (time.perf_counter() - started)
     frames_sent = len(bursts)
     if not payloads:
         erased = EqualizedSymbols(torch.zeros(1, len(symbols), dtype=torch.complex64), torch.zeros(1, len(symbols)),
                                   torch.ones(1, len(symbols)))
         return erased, {**timings, "frames_sent": frames_sent, "frames_ok": 0, "erased_symbols": len(symbols),
-                        "snr_db_est": None, "cfo_hz_est": None}
+                        "snr_db_est": None, "thermal_snr_db_est": None, "cfo_hz_est": None}
     p = payloads[0]
     rx = EqualizedSymbols(torch.from_numpy(p.y)[None], torch.from_numpy(p.gain)[None],
                           torch.from_numpy(p.noise_var)[None])
     return rx, {**timings, "frames_sent": frames_sent, "frames_ok": p.frames_received,
-                "erased_symbols": int(p.erased.sum()), "snr_db_est": p.snr_db, "cfo_hz_est": p.cfo_hz}
+                "erased_symbols": int(p.erased.sum()), "snr_db_est": p.snr_db, "thermal_snr_db_est": p.thermal_snr_db,
+                "cfo_hz_est": p.cfo_hz}
 
 
 def transmitter_groups(codec, receivers: dict) -> list[tuple]:
@@ -126,6 +159,9 @@ def run_loopback(options: LoopbackOptions) -> dict:
     """Run the chain; writes the report folder and returns the summary dict."""
     image = check_image(load_image(options.image) if options.image else builtin_image(),
                         str(options.image or "(built-in)"))
+    if options.genie and options.sir_db is not None:
+        raise ConfigError("loopback: --sir-db needs the PHY (the interferer is a second radio transmitter); drop "
+                          "--genie, or use `diffair sweep --sinr-db ...` for the symbol-level interference channel")
     names = list(options.receivers) or available_receivers(options.channel, options.weights)
     if not names:
         raise ConfigError(f"no receiver has weights for {options.channel} in {options.weights}")
@@ -146,9 +182,10 @@ def run_loopback(options: LoopbackOptions) -> dict:
                 rx = transmit(torch.from_numpy(symbols)[None], torch.tensor([options.snr_db]), options.channel,
                               generator)
                 link = {"frames_sent": 0, "frames_ok": 0, "erased_symbols": 0, "snr_db_est": options.snr_db,
-                        "cfo_hz_est": None}
+                        "thermal_snr_db_est": options.snr_db, "cfo_hz_est": None}
             else:
-                rx, link = through_phy(symbols, options.snr_db, options.channel, options.cfo_hz, options.seed, fmt)
+                rx, link = through_phy(symbols, options.snr_db, options.channel, options.cfo_hz, options.seed, fmt,
+                                       options.sir_db, options.interferer_cfo_hz)
             links.append({**link, "encode_ms": encode_ms, "symbols": int(len(symbols))})
             snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else options.snr_db
             obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
@@ -166,7 +203,11 @@ def run_loopback(options: LoopbackOptions) -> dict:
                                  "latency_ms": latency, "backend": options.backend, "provider": receiver.provider,
                                  "frames_ok": link["frames_ok"]}
     link = links[0]
-    summary = {"receivers": results, "snr_db_true": options.snr_db, "snr_db_est": link["snr_db_est"],
+    sinr_true = options.snr_db if options.sir_db is None else -10 * np.log10(
+        10 ** (-options.snr_db / 10) + 10 ** (-options.sir_db / 10))
+    summary = {"receivers": results, "snr_db_true": options.snr_db, "sir_db": options.sir_db,
+               "sinr_db_true": float(sinr_true), "snr_db_est": link["snr_db_est"],
+               "thermal_snr_db_est": link["thermal_snr_db_est"],
                "cfo_hz_true": options.cfo_hz, "cfo_hz_est": link["cfo_hz_est"], "frames_sent": link["frames_sent"],
                "frames_ok": link["frames_ok"], "erased_symbols": link["erased_symbols"],
                "latency_ms": {k: v for k, v in link.items() if k.endswith("_ms")},

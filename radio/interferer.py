@@ -1,0 +1,82 @@
+"""A second, unsynchronized transmitter on the loopback air: co-channel interference.
+
+The interferer sends its own bursts back to back (a random idle gap before each), forever,
+through its own propagation path: its own block fading, fractional timing and sample-rate
+offset, and carrier frequency offset (a ``ChannelConfig`` without noise; the receiver's
+noise is added once, by the wanted link's channel). Its power at the receiver is set by the
+signal-to-interference ratio against the wanted link's ``signal_power``:
+
+    P_interference = signal_power * 10^(-SIR/10)   (averaged over fading, E sum|h|^2 = 1).
+
+Like any real transmitter's, its spectrum is confined to its channel: with ``passband`` (the
+two-sided passband as a fraction of the sample rate) each burst goes through a Kaiser-windowed
+low-pass FIR (TX_FILTER_TAPS taps), without which a plain OFDM waveform's sinc sidelobes put
+interference 15 dB below its in-band level into the receiver's guard carriers.
+
+``take(n)`` returns the next n samples of its contribution on the receiver's sample clock;
+``LoopbackChannel`` adds them before its noise and receiver chain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dsp.errors import ConfigError
+from radio.base import check_tx_samples
+from radio.channel import ChannelConfig, LoopbackChannel
+
+
+TX_FILTER_TAPS = 255
+"""The transmit filter: a 255-tap Kaiser (beta 8) low-pass, about -80 dB in its stopband,
+1.6 % of the sample rate from pass to stop."""
+
+
+def transmit_filter(passband: float) -> np.ndarray:
+    """float32 ``[TX_FILTER_TAPS]``: low-pass with cutoff ``passband / 2`` cycles per sample."""
+    from scipy.signal import firwin
+
+    if not 0.0 < passband < 1.0:
+        raise ConfigError(f"Interferer: passband = {passband!r}; expected a fraction of the sample rate in (0, 1)")
+    return firwin(TX_FILTER_TAPS, passband, window=("kaiser", 8.0)).astype(np.float32)
+
+
+class Interferer:
+    """bursts: complex64 ``[n_i]`` each, the transmitter's frames at unit mean power or any
+    power (each is normalized to unit mean power, then scaled to the SIR); path: the
+    interferer's own impairments (its ``snr_db`` must be None); sir_db: in [-30, 60] dB;
+    passband: the transmit filter's two-sided passband / sample rate, or None for none."""
+
+    def __init__(self, bursts: list[np.ndarray], path: ChannelConfig, sir_db: float, signal_power: float,
+                 seed: int = 0, passband: float | None = None):
+        if not bursts:
+            raise ConfigError("Interferer: no bursts to send")
+        if path.snr_db is not None:
+            raise ConfigError(f"Interferer path: snr_db = {path.snr_db!r}; expected None (the wanted link adds "
+                              "the receiver's noise)")
+        if not -30.0 <= sir_db <= 60.0:
+            raise ConfigError(f"Interferer: sir_db = {sir_db!r}; expected a value in [-30, 60] dB")
+        amplitude = np.sqrt(signal_power * 10 ** (-sir_db / 10))
+        taps = None if passband is None else transmit_filter(passband)
+        self.bursts = []
+        for burst in bursts:
+            burst = check_tx_samples(burst)
+            if taps is not None:
+                burst = np.convolve(burst, taps)
+            self.bursts.append((burst / np.sqrt(np.mean(np.abs(burst) ** 2)) * amplitude).astype(np.complex64))
+        self.sir_db = sir_db
+        self.channel = LoopbackChannel(path, seed)
+        self.sent = 0
+        self._buffer = np.zeros(0, np.complex64)
+
+    def take(self, count: int) -> np.ndarray:
+        """The next ``count`` samples of interference, complex64 ``[count]``."""
+        pieces = [self._buffer]
+        have = len(self._buffer)
+        while have < count:
+            samples, _ = self.channel.burst(self.bursts[self.sent % len(self.bursts)])
+            self.sent += 1
+            pieces.append(samples)
+            have += len(samples)
+        stream = np.concatenate(pieces)
+        self._buffer = stream[count:]
+        return stream[:count]
