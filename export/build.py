@@ -19,7 +19,7 @@ from models.registry import RECEIVERS, WEIGHTS_DIR, build_receiver, load_codec
 
 BATCH_INPUTS = {"encoder": ("image",), "decoder": ("y", "gain", "noise_var"),
                 "denoiser": ("x_t", "t", "w_s", "w_n"), "cddm": ("y", "gain", "noise_var", "sigma"),
-                "icdm": ("y", "gain", "noise_var", "thermal_var", "cross", "x_start", "z_start"),
+                "icdm": ("y", "gain", "thermal_var", "cross", "x_start", "z_start"),
                 "djscc": ("y", "gain", "noise_var", "noise")}
 UNROLLED = ("cddm", "icdm", "djscc")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 
 from models.djscc import djscc_receive
-from models.icdm import icdm_separate
+from models.icdm import icdm_separate, thermal_snr_map_db
 from models.jscc import unbiased
 from models.receivers import cddm_denoise
 
@@ -74,16 +74,17 @@ class CDDMGraph(torch.nn.Module):
 
 
 class ICDMGraph(torch.nn.Module):
-    inputs = ("y", "gain", "noise_var", "thermal_var", "cross", "t", "alpha", "x_start", "z_start")
+    inputs = ("y", "gain", "thermal_var", "cross", "t", "alpha", "x_start", "z_start", "guidance")
     outputs = ("image", "latent")
 
     def __init__(self, prior_x: torch.nn.Module, prior_z: torch.nn.Module, decoder: torch.nn.Module):
         super().__init__()
         self.prior_x, self.prior_z, self.decoder = prior_x, prior_z, decoder
 
-    def forward(self, y, gain, noise_var, thermal_var, cross, t, alpha, x_start, z_start):
-        latent, _ = icdm_separate(self.prior_x, self.prior_z, y, gain, thermal_var, cross, t, alpha, x_start, z_start)
-        return self.decoder(latent, _snr_map_db(gain, noise_var)), latent
+    def forward(self, y, gain, thermal_var, cross, t, alpha, x_start, z_start, guidance):
+        latent, _ = icdm_separate(self.prior_x, self.prior_z, y, gain, thermal_var, cross, t, alpha, x_start, z_start,
+                                  guidance)
+        return self.decoder(latent, thermal_snr_map_db(gain, thermal_var)), latent
 
 
 class DJSCCGraph(torch.nn.Module):

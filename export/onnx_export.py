@@ -104,8 +104,9 @@ def example_inputs(kind: str, channels: int, side: int, batch: int, steps: int |
         visit = lambda_grid(schedule, steps)
         cross = torch.randn(lat, generator=g) * 0.3
         zeros = torch.zeros(lat)
-        return (y, gain, noise_var + cross.square(), noise_var, cross, torch.as_tensor(visit, dtype=torch.float32),
-                torch.as_tensor(schedule.alphas_cumprod[visit], dtype=torch.float32), zeros, zeros)
+        return (y, gain, noise_var, cross, torch.as_tensor(visit, dtype=torch.float32),
+                torch.as_tensor(schedule.alphas_cumprod[visit], dtype=torch.float32), zeros, zeros,
+                torch.tensor([2.5, 1.5]))
     plan = sampler_plan(NoiseSchedule(), 10.0, steps).padded(steps)
     if kind == "djscc":
         noise = torch.randn(batch, latent_channels, side // 4, side // 4, generator=g)

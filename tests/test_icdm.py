@@ -12,7 +12,7 @@ from dsp.errors import ConfigError
 from models.checkpoint import save_weights
 from models.data import load_images
 from models.denoiser import DenoiserConfig, LatentPrior
-from models.icdm import ICDMReceiver, lambda_grid
+from models.icdm import Guidance, ICDMReceiver, guidance_for_sinr, lambda_grid
 from models.interference import InterferedObservation, interference_amplitude, transmit_interfered
 from models.jscc import DeepJSCC, JSCCConfig
 from models.receivers import LatentObservation
@@ -49,11 +49,18 @@ def test_joint_sampler_with_gaussian_priors_is_the_lmmse_estimate(channel):
     must land on the linear MMSE estimate g y / (g^2 + var(W_z z + w)) of the wanted latent."""
     x, obs = _observation(channel)
     lmmse = obs.gain * obs.y / (obs.gain.square() + obs.noise_var)
-    estimate = ICDMReceiver(GaussianPrior(), GaussianPrior(), None, SCHEDULE, steps=10).denoise(obs)
+    estimate = ICDMReceiver(GaussianPrior(), GaussianPrior(), None, SCHEDULE, steps=10, guidance=Guidance()).denoise(obs)
     assert (estimate - lmmse).abs().max().item() < 0.01
     assert abs(_mse_db(estimate, x) - _mse_db(lmmse, x)) < 0.02
     # at SINR 0 dB it beats the equalized symbols with the interference left in by 2.5 dB or more
     assert _mse_db(estimate, x) < _mse_db(obs.y, x) - 2.5
+
+
+def test_guidance_follows_the_table_between_its_points():
+    assert guidance_for_sinr(-2.5) == Guidance(2.75, 1.5)
+    assert guidance_for_sinr(7.0) == Guidance(2.0, 3.0)
+    assert guidance_for_sinr(-20.0) == Guidance(3.0, 1.5) and guidance_for_sinr(30.0) == Guidance(2.0, 3.0)
+    assert guidance_for_sinr(0.0, steps=10) == Guidance(1.0, 1.0)
 
 
 def test_interference_power_matches_the_sinr():
