@@ -26,6 +26,7 @@ class PayloadKind(IntEnum):
 
     TEST_SYMBOLS = 0
     JSCC_LATENT = 1
+    DJSCC_LATENT = 2  # Guo et al.'s diffusion JSCC: its own transmitter (downsampler)
 
 
 @dataclass(frozen=True)

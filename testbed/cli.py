@@ -109,6 +109,8 @@ def _add_tx(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--image", nargs="?", const="builtin", default=None,
                    help="send an image as JSCC symbols (no value: the built-in photograph)")
     p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn", help="image: which codec")
+    p.add_argument("--transmitter", choices=["jscc", "djscc"], default="jscc",
+                   help="image: deep JSCC (received by jscc, cddm) or Guo et al.'s diffusion JSCC (djscc)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_run_tx)
 
@@ -119,7 +121,8 @@ def _run_tx(args: argparse.Namespace) -> int:
 
     fmt = FrameFormat.for_fft(args.fft_size, sample_rate_hz=args.sample_rate_hz)
     summary = run_tx(_choice(args), fmt, args.seed, args.frames, args.repeat, args.gap_samples, args.record,
-                     args.snr_db, args.cfo_hz, image=_image_arg(args.image), channel=args.channel)
+                     args.snr_db, args.cfo_hz, image=_image_arg(args.image), channel=args.channel,
+                     transmitter=args.transmitter)
     print(json.dumps(summary) if args.json else f"sent {summary['frames_sent']} frames")
     return 0
 

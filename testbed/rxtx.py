@@ -2,8 +2,9 @@
 
 The payload is either the link test payload (seeded unit-power complex Gaussian symbols,
 which ``rx`` regenerates from the same seed to report each payload's EVM) or an image as
-JSCC symbols, which ``rx`` decodes with every receiver asked for (PSNR / SSIM against a
-reference image when one is given).
+deep-JSCC symbols or Guo et al.'s (``--transmitter djscc``), which ``rx`` decodes with every
+receiver asked for that takes that kind of payload (PSNR / SSIM against a reference image when
+one is given).
 """
 
 from __future__ import annotations
@@ -71,30 +72,44 @@ def open_radio(choice: RadioChoice, side: str, fmt: FrameFormat) -> Radio:
     raise ConfigError(f"--radio {choice.kind!r} is not available for {side}")
 
 
-def image_payload(image: np.ndarray, channel: str, weights: Path | None = None) -> np.ndarray:
-    """An image's JSCC symbols (complex64 ``[K]``) from the shipped codec for ``channel``."""
+TRANSMITTERS = ("jscc", "djscc")
+"""What ``tx --image`` can send: deep-JSCC symbols (decoded by jscc and cddm) or Guo et al.'s."""
+
+
+def image_payload(image: np.ndarray, channel: str, weights: Path | None = None, transmitter: str = "jscc"
+                  ) -> tuple[np.ndarray, int]:
+    """An image's symbols (complex64 ``[K]``) from the shipped ``transmitter`` for ``channel``,
+    and their PayloadKind."""
     import torch
 
-    from models.registry import WEIGHTS_DIR, load_codec
+    from models.registry import WEIGHTS_DIR, build_receiver, load_codec
     from models.symbols import latent_to_symbols
     from testbed.loopback import check_image
 
-    codec = load_codec(channel, weights or WEIGHTS_DIR)
+    if transmitter not in TRANSMITTERS:
+        raise ConfigError(f"--transmitter {transmitter!r}; expected one of {', '.join(TRANSMITTERS)}")
     x = torch.from_numpy(np.array(check_image(image, "to send"))).permute(2, 0, 1)[None].float() / 255.0
     with torch.no_grad():
-        return latent_to_symbols(codec.encoder(x))[0].numpy()
+        if transmitter == "djscc":
+            if x.shape[-1] % 8 or x.shape[-2] % 8:
+                raise ConfigError(f"--transmitter djscc needs image sides that are multiples of 8, got "
+                                  f"{x.shape[-1]} x {x.shape[-2]}")
+            sent, _ = build_receiver("djscc", channel, weights_dir=weights or WEIGHTS_DIR).encode(x)
+            return latent_to_symbols(sent)[0].numpy(), PayloadKind.DJSCC_LATENT
+        codec = load_codec(channel, weights or WEIGHTS_DIR)
+        return latent_to_symbols(codec.encoder(x))[0].numpy(), PayloadKind.JSCC_LATENT
 
 
 def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat: int, gap_samples: int,
            record: Path | None = None, snr_db: float = 20.0, cfo_hz: float = 0.0,
-           image: np.ndarray | None = None, channel: str = "awgn") -> dict:
+           image: np.ndarray | None = None, channel: str = "awgn", transmitter: str = "jscc") -> dict:
     """Send the payload ``repeat`` times (payload id = repeat index + 1): the seeded test
-    payload, or ``image`` as JSCC symbols. With ``--radio loopback`` the air goes to a SigMF
-    recording instead of a radio."""
+    payload, or ``image`` as the symbols of ``transmitter`` (deep JSCC or Guo et al.'s). With
+    ``--radio loopback`` the air goes to a SigMF recording instead of a radio."""
     if image is None:
         symbols, kind = link_test_payload(seed, frames, fmt), PayloadKind.TEST_SYMBOLS
     else:
-        symbols, kind = image_payload(image, channel), PayloadKind.JSCC_LATENT
+        symbols, kind = image_payload(image, channel, transmitter=transmitter)
     if choice.kind == "loopback":
         return _tx_to_recording(symbols, kind, fmt, repeat, gap_samples, record, snr_db, cfo_hz, seed)
     radio = open_radio(choice, "tx", fmt)
@@ -149,16 +164,31 @@ class RxReport:
     payloads: list[dict] | None = None
 
 
+def payload_kind_of(receiver) -> int:
+    """The PayloadKind a receiver (or a RunnerReceiver around one) decodes: Guo et al.'s has
+    its own transmitter, every other one takes deep-JSCC symbols."""
+    model = getattr(receiver, "receiver", receiver)
+    return PayloadKind.DJSCC_LATENT if hasattr(model, "encode") else PayloadKind.JSCC_LATENT
+
+
 @dataclass
 class ImageDecoding:
-    """How ``rx`` turns JSCC payloads into images: the receivers, the image size (height,
-    width), the reference image for PSNR (optional) and where decoded PNGs go."""
+    """How ``rx`` turns image payloads into images: the receivers, the image size (height,
+    width), the deep-JSCC latent channels, the reference image for PSNR (optional) and where
+    decoded PNGs go. Each payload goes to the receivers of its kind (its header says which
+    transmitter sent it)."""
 
     receivers: dict
     size: tuple[int, int]
     channels: int = 16
     reference: np.ndarray | None = None
     out: Path | None = None
+
+    def _latent_shape(self, kind: int, receiver) -> tuple[int, int, int]:
+        h, w = self.size
+        if kind == PayloadKind.DJSCC_LATENT:
+            return getattr(receiver, "receiver", receiver).link.config.symbol_channels, h // 8, w // 8
+        return self.channels, h // 4, w // 4
 
     def decode(self, payload: RxPayload) -> dict:
         import torch
@@ -168,16 +198,20 @@ class ImageDecoding:
         from models.receivers import LatentObservation
         from testbed.metrics import psnr_db, ssim
 
+        members = {n: r for n, r in self.receivers.items() if payload_kind_of(r) == payload.kind}
+        if not members:
+            return {"error": f"no receiver asked for decodes payload kind {PayloadKind(payload.kind).name} "
+                             f"(asked for: {', '.join(self.receivers)})"}
         h, w = self.size
-        channels = self.channels
-        if channels * (h // 4) * (w // 4) != 2 * len(payload.y):
-            return {"error": f"{len(payload.y)} symbols do not fill the {channels} x {h // 4} x {w // 4} latent "
+        shape = self._latent_shape(payload.kind, next(iter(members.values())))
+        if shape[0] * shape[1] * shape[2] != 2 * len(payload.y):
+            return {"error": f"{len(payload.y)} symbols do not fill the {' x '.join(map(str, shape))} latent "
                              f"of a {w} x {h} image"}
         rx = EqualizedSymbols(*(torch.from_numpy(a)[None] for a in (payload.y, payload.gain, payload.noise_var)))
-        obs = LatentObservation.from_symbols(rx, (channels, h // 4, w // 4), payload.snr_db)
+        obs = LatentObservation.from_symbols(rx, shape, payload.snr_db)
         results = {}
         with torch.no_grad():
-            for name, receiver in self.receivers.items():
+            for name, receiver in members.items():
                 image = receiver(obs)[0][0].clamp(0, 1).permute(1, 2, 0).numpy()
                 entry = {"backend": receiver.backend, "provider": receiver.provider}
                 if self.reference is not None:
@@ -196,7 +230,7 @@ def _payload_summary(payload: RxPayload, reference: np.ndarray | None, images: I
                "frames_expected": payload.frames_expected, "complete": payload.complete,
                "snr_db": payload.snr_db, "cfo_hz": payload.cfo_hz,
                "erased_symbols": int(payload.erased.sum())}
-    if payload.kind == PayloadKind.JSCC_LATENT and images is not None:
+    if payload.kind in (PayloadKind.JSCC_LATENT, PayloadKind.DJSCC_LATENT) and images is not None:
         summary["receivers"] = images.decode(payload)
     elif reference is not None and len(reference) == len(payload.y):
         keep = ~payload.erased

@@ -5,7 +5,9 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
+from models.registry import WEIGHTS_DIR
 from radio.base import Radio
 from radio.ring import RingReader
 from testbed.cli import main
@@ -89,3 +91,21 @@ def test_an_image_goes_over_the_air_and_is_decoded(tmp_path, capsys):
                  "--receivers", "jscc", "--json"]) == 0
     (payload,) = json.loads(capsys.readouterr().out[-3000:].split("\n")[-2])["payloads"]
     assert "do not fill" in payload["receivers"]["error"]
+
+
+@pytest.mark.skipif(not (WEIGHTS_DIR / "djscc_link_awgn.safetensors").exists(), reason="no djscc weights shipped")
+def test_guo_et_al_image_goes_over_the_air_to_its_own_receiver(tmp_path, capsys):
+    """tx --transmitter djscc sends Guo et al.'s symbols (payload kind DJSCC_LATENT); rx hands
+    them to the djscc receiver only and tells a deep-JSCC-only receiver list so."""
+    assert main(["tx", "--radio", "loopback", "--record", str(tmp_path / "air"), "--image", "--snr-db", "20",
+                 "--transmitter", "djscc"]) == 0
+    capsys.readouterr()
+    assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--reference", "--receivers",
+                 "jscc,djscc", "--json"]) == 0
+    (payload,) = json.loads(capsys.readouterr().out)["payloads"]
+    assert payload["complete"] and set(payload["receivers"]) == {"djscc"}
+    assert payload["receivers"]["djscc"]["psnr_db"] > 18
+    assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--reference", "--receivers", "jscc",
+                 "--json"]) == 0
+    (payload,) = json.loads(capsys.readouterr().out)["payloads"]
+    assert "DJSCC_LATENT" in payload["receivers"]["error"]
