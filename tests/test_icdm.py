@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dsp.errors import ConfigError
+from dsp.errors import ConfigError, ModelError
 from models.checkpoint import save_weights
 from models.data import load_images
 from models.denoiser import DenoiserConfig, LatentPrior
@@ -153,3 +153,13 @@ def test_interference_sweep_runs_and_reports(tmp_path):
     assert results[1]["latent_mse_db"] < results[0]["latent_mse_db"] - 2.0
     assert json.loads((tmp_path / "out" / "sweep.json").read_text())["results"][0]["sinr_db"] == 0.0
     assert (tmp_path / "out" / "sweep.png").stat().st_size > 0
+
+
+def test_a_missing_interference_prior_is_named(tmp_path):
+    from models.registry import WEIGHTS_DIR, build_receiver
+
+    for name in ("jscc_rayleigh_c16", "jscc_vehicles_c16", "icdm_prior_animals"):
+        for suffix in (".safetensors", ".json"):
+            (tmp_path / f"{name}{suffix}").write_bytes((WEIGHTS_DIR / f"{name}{suffix}").read_bytes())
+    with pytest.raises(ModelError, match="icdm_prior_vehicles"):
+        build_receiver("icdm", "rayleigh", weights_dir=tmp_path)
