@@ -135,16 +135,18 @@ def djscc_receive(upsampler: Upsampler, prior: nn.Module, autoencoder: SemanticA
 class DiffusionJSCCReceiver(nn.Module):
     """Guo et al.'s receiver: upsampling VAE head, reparameterized sample, DDIM with the latent
     prior from the SNR-matched step (``steps`` evaluations, None: every step), semantic decoder.
-    It also owns its transmitter (``encode``), which differs from the deep-JSCC one."""
+    It also owns its transmitter (``encode``), which differs from the deep-JSCC one.
 
-    name = "djscc"
+    sample: True is the paper's z = mu + sigma * eps ("djscc"); False starts the DDIM at mu
+    itself ("djscc-mean", eps = 0), which serves PSNR better (docs/djscc.md)."""
 
     def __init__(self, link: DiffusionLink, prior: nn.Module, autoencoder: SemanticAutoencoder,
-                 schedule: NoiseSchedule | None = None, steps: int | None = 10, seed: int = 0):
+                 schedule: NoiseSchedule | None = None, steps: int | None = 10, seed: int = 0, sample: bool = True):
         super().__init__()
         self.link, self.prior, self.autoencoder = link, prior, autoencoder
         self.schedule = schedule or NoiseSchedule()
-        self.steps, self.seed = steps, seed
+        self.steps, self.seed, self.sample = steps, seed, sample
+        self.name = "djscc" if sample else "djscc-mean"
 
     def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(channel symbols as a latent ``[B, S, H/8, W/8]``, semantic latent ``[B, L, H/4, W/4]``
@@ -157,7 +159,10 @@ class DiffusionJSCCReceiver(nn.Module):
         return sampler_plan(self.schedule, snr_db, self.steps)
 
     def noise(self, shape: tuple[int, ...]) -> torch.Tensor:
-        """The reparameterization noise, seeded: the same observation decodes the same way."""
+        """The reparameterization noise, seeded (the same observation decodes the same way);
+        zeros without ``sample``."""
+        if not self.sample:
+            return torch.zeros(shape)
         return torch.randn(shape, generator=torch.Generator().manual_seed(self.seed))
 
     def forward(self, obs: LatentObservation) -> tuple[torch.Tensor, torch.Tensor]:

@@ -10,7 +10,8 @@ sends vehicles with its own codec ``jscc_vehicles_c16``; ``icdm_prior_animals`` 
 ``icdm_prior_vehicles`` are the diffusion priors of those two latent populations.
 
 Guo et al.'s diffusion JSCC: ``djscc_autoencoder`` and ``djscc_prior`` (channel-independent)
-and ``djscc_link_<channel>`` (downsampler + upsampling VAE head).
+and ``djscc_link_<channel>`` (downsampler + upsampling VAE head); two receivers use them,
+``djscc`` (the paper's reparameterized sample) and ``djscc-mean`` (the upsampler's mean).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from models.jscc import DeepJSCC, JSCCConfig
 from models.receivers import CDDMReceiver, JSCCReceiver
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-RECEIVERS = ("jscc", "cddm", "icdm", "djscc")
+RECEIVERS = ("jscc", "cddm", "icdm", "djscc", "djscc-mean")
 CHANNELS = ("awgn", "rayleigh")
 SIGNAL_CLASSES = (2, 3, 4, 5, 6, 7)  # CIFAR-10 animals: the wanted user of the ICDM scenario
 INTERFERER_CLASSES = (0, 1, 8, 9)  # CIFAR-10 vehicles: the interferer
@@ -38,7 +39,8 @@ ICDM_INTERFERER_CODEC = "jscc_vehicles_c16"
 def _files(name: str, channel: str) -> list[str]:
     return {"jscc": [f"jscc_{channel}_c16"], "cddm": [f"cddm_denoiser_{channel}", f"cddm_codec_{channel}"],
             "icdm": [ICDM_SIGNAL_CODEC, ICDM_INTERFERER_CODEC, "icdm_prior_animals", "icdm_prior_vehicles"],
-            "djscc": [AUTOENCODER, PRIOR, f"djscc_link_{channel}"]}[name]
+            "djscc": [AUTOENCODER, PRIOR, f"djscc_link_{channel}"],
+            "djscc-mean": [AUTOENCODER, PRIOR, f"djscc_link_{channel}"]}[name]
 
 
 def available_receivers(channel: str, weights_dir: Path = WEIGHTS_DIR, interference: bool = False) -> list[str]:
@@ -78,11 +80,11 @@ def build_receiver(name: str, channel: str, steps: int | None = 10, weights_dir:
     _check(name, channel, weights_dir)
     if name == "jscc":
         return JSCCReceiver(load_codec(channel, weights_dir).decoder).eval()
-    if name == "djscc":
+    if name in ("djscc", "djscc-mean"):
         return DiffusionJSCCReceiver(load_model(DiffusionLink, LinkConfig, weights_dir, f"djscc_link_{channel}"),
                                      load_model(LatentPrior, DenoiserConfig, weights_dir, PRIOR),
                                      load_model(SemanticAutoencoder, AutoencoderConfig, weights_dir, AUTOENCODER),
-                                     steps=steps).eval()
+                                     steps=steps, sample=name == "djscc").eval()
     if name == "icdm":
         priors = [load_model(LatentPrior, DenoiserConfig, weights_dir, f"icdm_prior_{n}") for n in ("animals", "vehicles")]
         decoder = load_model(DeepJSCC, JSCCConfig, weights_dir, ICDM_SIGNAL_CODEC).decoder

@@ -70,3 +70,20 @@ def test_train_djscc_three_stages_from_the_cli(tmp_path):
         latents = autoencoder.encode(to_tensor_batch(np.load(data)["x_train"]))
     assert latents.std().item() == pytest.approx(1.0, rel=0.05)  # the stored scale factor
     assert (out / "djscc_prior.safetensors").exists() and (out / "djscc_link_awgn.json").exists()
+
+
+def test_mean_receiver_starts_its_ddim_at_the_upsampler_mean():
+    """djscc-mean (sample=False) draws no noise: its decoding does not depend on the seed and
+    differs from the paper's sampled one."""
+    sampled = _receiver()
+    mean = DiffusionJSCCReceiver(sampled.link, sampled.prior, sampled.autoencoder, steps=3, sample=False).eval()
+    assert (sampled.name, mean.name) == ("djscc", "djscc-mean")
+    assert torch.count_nonzero(mean.noise((2, 8, 8, 8))) == 0
+    with torch.no_grad():
+        symbols, _ = sampled.encode(torch.rand(2, 3, 32, 32))
+        rx = transmit(latent_to_symbols(symbols), torch.full((2,), 10.0), "awgn", torch.Generator().manual_seed(1))
+        obs = LatentObservation.from_symbols(rx, tuple(symbols.shape[1:]), 10.0)
+        first = mean(obs)[0]
+        mean.seed = 99
+        assert torch.equal(first, mean(obs)[0])
+        assert not torch.equal(first, sampled(obs)[0])
