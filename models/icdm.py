@@ -16,7 +16,8 @@ exact when the latents are Gaussian (then x0 | x_t ~ N(a_t x_t, s_t^2)). The gui
 predictions are eps_x - Lambda s_t grad_x and eps_z - beta s_t grad_z. Lambda = beta = 1 is the
 Bayesian weighting for Gaussian latents; with the trained priors stronger guidance is much
 better, and, as in the paper's tables (notes §2.5), the best (Lambda, beta) moves with the SINR:
-GUIDANCE_TABLE, tuned on the lossless TRAIN split (docs/icdm.md), interpolated in between.
+GUIDANCE_TABLES (one per channel type), tuned on the lossless TRAIN split (docs/icdm.md),
+interpolated in between.
 
 Sampler. The paper runs a joint predictor-corrector (UniPC) with both sources advanced in
 lock-step, 40 steps uniform in log-SNR, one evaluation per prior per step. Here: DDIM
@@ -63,23 +64,31 @@ class Guidance:
     interference: float = 1.0
 
 
-GUIDANCE_TABLE = ((-5.0, Guidance(3.0, 1.5)), (0.0, Guidance(2.5, 1.5)), (5.0, Guidance(2.0, 3.0)),
-                  (10.0, Guidance(2.0, 3.0)))
-"""(SINR dB, guidance): the best of a grid at K = 20, Rayleigh, SNR 20 dB, 256 training images
-(docs/icdm.md); beyond the ends the end values hold. For K >= TABLE_MIN_STEPS only."""
+GUIDANCE_TABLES = {
+    "rayleigh": ((-5.0, Guidance(3.0, 1.5)), (0.0, Guidance(2.5, 1.5)), (5.0, Guidance(2.0, 3.0)),
+                 (10.0, Guidance(2.0, 3.0))),
+    "awgn": ((-5.0, Guidance(3.0, 1.5)), (0.0, Guidance(2.0, 3.0)), (5.0, Guidance(2.0, 3.0)),
+             (10.0, Guidance(2.0, 3.0))),
+}
+"""Per channel type, (SINR dB, guidance): the best of a grid at K = 20, SNR 20 dB, 256 training
+images (docs/icdm.md); beyond the ends the end values hold. For K >= TABLE_MIN_STEPS only."""
 
 TABLE_MIN_STEPS = 20
 """Below 20 steps guidance above ~1.5 makes the sampler diverge (measured at K = 10), so fewer
 steps use the Bayesian weighting (1, 1), which is also the best there."""
 
 
-def guidance_for_sinr(sinr_db: float, steps: int = TABLE_MIN_STEPS) -> Guidance:
-    """GUIDANCE_TABLE interpolated linearly in SINR (dB) for ``steps`` >= TABLE_MIN_STEPS, else (1, 1)."""
+def guidance_for_sinr(sinr_db: float, channel: str = "rayleigh", steps: int = TABLE_MIN_STEPS) -> Guidance:
+    """The channel's GUIDANCE_TABLES entry interpolated linearly in SINR (dB) for ``steps`` >=
+    TABLE_MIN_STEPS, else (1, 1)."""
+    if channel not in GUIDANCE_TABLES:
+        raise ConfigError(f"ICDM guidance: channel {channel!r}; expected one of {', '.join(GUIDANCE_TABLES)}")
     if steps < TABLE_MIN_STEPS:
         return Guidance()
-    points = [p for p, _ in GUIDANCE_TABLE]
-    return Guidance(float(np.interp(sinr_db, points, [g.signal for _, g in GUIDANCE_TABLE])),
-                    float(np.interp(sinr_db, points, [g.interference for _, g in GUIDANCE_TABLE])))
+    table = GUIDANCE_TABLES[channel]
+    points = [p for p, _ in table]
+    return Guidance(float(np.interp(sinr_db, points, [g.signal for _, g in table])),
+                    float(np.interp(sinr_db, points, [g.interference for _, g in table])))
 
 
 def complex_multiply(c: torch.Tensor, v: torch.Tensor, conjugate: bool = False) -> torch.Tensor:
@@ -141,20 +150,20 @@ class ICDMReceiver(torch.nn.Module):
 
     prior_x / prior_z: ``LatentPrior`` networks of the wanted and the interfering codec's
     latents; steps: evaluations per prior (the paper: 40); guidance: fixed (Lambda, beta), or
-    None for GUIDANCE_TABLE at the observation's SINR.
+    None for the ``channel``'s GUIDANCE_TABLES entry at the observation's SINR.
     """
 
     name = "icdm"
 
     def __init__(self, prior_x: torch.nn.Module, prior_z: torch.nn.Module, decoder: JSCCDecoder,
                  schedule: NoiseSchedule | None = None, steps: int = 20, guidance: Guidance | None = None,
-                 start: str = "zeros", seed: int = 0):
+                 start: str = "zeros", seed: int = 0, channel: str = "rayleigh"):
         super().__init__()
         if start not in ("zeros", "noise"):
             raise ConfigError(f"ICDM start = {start!r}; expected 'zeros' or 'noise'")
         self.prior_x, self.prior_z, self.decoder = prior_x, prior_z, decoder
         self.schedule = schedule or NoiseSchedule()
-        self.steps, self.guidance, self.start, self.seed = steps, guidance, start, seed
+        self.steps, self.guidance, self.start, self.seed, self.channel = steps, guidance, start, seed, channel
 
     def grid(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The visited steps and their alpha_bar, float32 ``[K]`` each (the same at every SNR)."""
@@ -176,7 +185,7 @@ class ICDMReceiver(torch.nn.Module):
         else:
             generator = torch.Generator().manual_seed(self.seed)
             x, z = (torch.randn(obs.y.shape, generator=generator) for _ in range(2))
-        guidance = self.guidance or guidance_for_sinr(obs.sinr_db, self.steps)
+        guidance = self.guidance or guidance_for_sinr(obs.sinr_db, self.channel, self.steps)
         return icdm_separate(self.prior_x, self.prior_z, obs.y, obs.gain, obs.thermal_var, obs.cross, *self.grid(),
                              x, z, torch.tensor([guidance.signal, guidance.interference]))
 

@@ -88,7 +88,7 @@ def build_receiver(name: str, channel: str, steps: int | None = 10, weights_dir:
     if name == "icdm":
         priors = [load_model(LatentPrior, DenoiserConfig, weights_dir, f"icdm_prior_{n}") for n in ("animals", "vehicles")]
         decoder = load_model(DeepJSCC, JSCCConfig, weights_dir, ICDM_SIGNAL_CODEC).decoder
-        return ICDMReceiver(*priors, decoder, steps=steps or 40).eval()
+        return ICDMReceiver(*priors, decoder, steps=steps or 40, channel=channel).eval()
     denoiser = load_model(LatentUNet, DenoiserConfig, weights_dir, f"cddm_denoiser_{channel}")
     codec = load_model(DeepJSCC, JSCCConfig, weights_dir, f"cddm_codec_{channel}")
     return CDDMReceiver(denoiser, codec.decoder, steps=steps).eval()

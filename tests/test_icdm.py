@@ -61,6 +61,9 @@ def test_guidance_follows_the_table_between_its_points():
     assert guidance_for_sinr(7.0) == Guidance(2.0, 3.0)
     assert guidance_for_sinr(-20.0) == Guidance(3.0, 1.5) and guidance_for_sinr(30.0) == Guidance(2.0, 3.0)
     assert guidance_for_sinr(0.0, steps=10) == Guidance(1.0, 1.0)
+    assert guidance_for_sinr(0.0, "awgn") == Guidance(2.0, 3.0)
+    with pytest.raises(ConfigError, match="channel 'rician'"):
+        guidance_for_sinr(0.0, "rician")
 
 
 def test_interference_power_matches_the_sinr():
