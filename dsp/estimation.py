@@ -10,6 +10,10 @@ Shapes: F frames, U used carriers, S OFDM symbols (header + data), P pilots.
 * Thermal noise: the mean power at the guard carriers (fmt.guard_carriers, Hann-windowed
   DFT) over every OFDM symbol of the frame, the quieter of the two band edges; against it the SNR without interference (the LTF's noise estimate
   holds noise plus interference: the SINR).
+* Synchronous interferer (fmt.sounding_symbols > 0): its LS channel on the data carriers
+  from the sounding symbols, H_z = mean_q Y_q X*, error variance sigma^2 / Q, and its power
+  mean |H_z|^2 - sigma^2 / Q; the wanted LTF then sees no interference, so its noise
+  estimate is the thermal noise.
 * Tracking (time interpolation): per symbol, the pilots give a common phase and a phase
   slope across carriers (timing drift from the sample-rate offset); both are fitted over
   the frame as straight lines in the symbol index (the common phase then also follows its
@@ -37,6 +41,26 @@ class ChannelEstimate:
     noise_var: np.ndarray
     snr_db: np.ndarray
     signal_power: np.ndarray
+
+
+@dataclass
+class InterfererEstimate:
+    """A synchronous interferer's channel at the data carriers: h complex64 ``[F, N_data]``,
+    error_var and power float ``[F]`` (its mean received power per data carrier)."""
+
+    h: np.ndarray
+    error_var: np.ndarray
+    power: np.ndarray
+
+
+def estimate_interferer(sounding: np.ndarray, noise_var: np.ndarray, fmt: FrameFormat) -> InterfererEstimate:
+    """LS estimate from the sounding symbols' data carriers ``[F, Q, N_data]`` (phase-tracked),
+    where the interferer sends the LTF sequence; ``noise_var`` ``[F]`` per carrier."""
+    known = np.conj(fmt.ltf_values[np.searchsorted(fmt.used_carriers, fmt.data_carriers)])
+    h = sounding.mean(axis=1) * known
+    error_var = noise_var / sounding.shape[1]
+    power = np.maximum(np.mean(np.abs(h) ** 2, axis=1) - error_var, 1e-12)
+    return InterfererEstimate(h.astype(np.complex64), error_var, power)
 
 
 @lru_cache(maxsize=8)

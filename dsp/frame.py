@@ -2,7 +2,7 @@
 
 A frame, in samples (N = fft_size, CP = cp_len)::
 
-    | STF: 2N | LTF: N/2 guard + 2 x N | header: H x (CP+N) | data: S x (CP+N) |
+    | STF: 2N | LTF: N/2 guard + 2 x N | header: H x (CP+N) | sounding: Q x (CP+N) | data: S x (CP+N) |
 
 * STF (short training field): QPSK on the used carriers that are multiples of 8, so the
   waveform repeats every D = N/8 samples: packet detection and coarse CFO over +/-4
@@ -12,6 +12,11 @@ A frame, in samples (N = fft_size, CP = cp_len)::
   search), LS channel estimate and noise variance (from the difference of the repeats).
 * Header and data OFDM symbols carry pilots (BPSK x a per-symbol polarity sequence) on
   fixed carriers for phase and sample-rate-offset tracking.
+* Sounding (Q = ``sounding_symbols``, 0 by default): symbols that carry the pilots only. A
+  frame-synchronous co-channel transmitter (radio.interferer.SynchronousInterferer: ICDM's
+  interferer) sends the LTF sequence on the data carriers there and stays silent in the
+  preamble, the header and on the pilots, so the receiver estimates its channel apart from
+  the wanted one (docs/phy.md).
 
 Occupancy is 802.11a-like: for N = 64 the used carriers are -26..26 without DC, pilots at
 +/-7 and +/-21, leaving 48 data carriers; for 128 and 256 points the used band scales with N
@@ -58,6 +63,8 @@ class FrameFormat:
     sample_rate_hz: baseband sample rate (only converts CFO and SRO units).
     data_symbols: OFDM data symbols S per frame.
     backoff_db: transmit back-off: frame RMS amplitude is 10^(-backoff_db/20) of full scale 1.0.
+    sounding_symbols: Q, OFDM symbols after the header kept free of data for a synchronous
+        interferer's channel sounding (0 or 1..4; 2 halves the estimate's noise).
     """
 
     fft_size: int = 64
@@ -65,6 +72,7 @@ class FrameFormat:
     sample_rate_hz: float = 1e6
     data_symbols: int = 48
     backoff_db: float = 12.0
+    sounding_symbols: int = 0
 
     def __post_init__(self) -> None:
         _check("fft_size", self.fft_size, "one of 64, 128, 256", self.fft_size in (64, 128, 256))
@@ -74,6 +82,8 @@ class FrameFormat:
         _check("data_symbols", self.data_symbols, "an integer in [1, 1000]",
                isinstance(self.data_symbols, int) and 1 <= self.data_symbols <= 1000)
         _check("backoff_db", self.backoff_db, "a value in [0, 30] dB", 0.0 <= self.backoff_db <= 30.0)
+        _check("sounding_symbols", self.sounding_symbols, "an integer in [0, 4]",
+               isinstance(self.sounding_symbols, int) and 0 <= self.sounding_symbols <= 4)
 
     @classmethod
     def for_fft(cls, fft_size: int, **overrides) -> "FrameFormat":
@@ -156,8 +166,13 @@ class FrameFormat:
 
     @cached_property
     def symbols_per_frame(self) -> int:
-        """Header plus data OFDM symbols."""
-        return self.header_symbols + self.data_symbols
+        """Header, sounding and data OFDM symbols."""
+        return self.header_symbols + self.sounding_symbols + self.data_symbols
+
+    @property
+    def first_data_symbol(self) -> int:
+        """Index of the first data symbol among the frame's OFDM symbols (header = 0)."""
+        return self.header_symbols + self.sounding_symbols
 
     @cached_property
     def payload_capacity(self) -> int:

@@ -49,7 +49,10 @@ class RxFrame:
     frame carries (x_hat = gain * x + noise of variance noise_var); snr_db and cfo_hz are
     the frame's estimates (snr_db from the LTF counts interference as noise: the SINR);
     start is the absolute sample index of the frame's first sample; thermal_snr_db: the SNR
-    against the receiver's noise alone (guard carriers; None where not measured).
+    against the receiver's noise alone (guard carriers; None where not measured). With a
+    synchronous interferer (sounding symbols in the format): cross ``[n]`` complex64, its
+    coefficient in y (x_hat = gain x + cross z + noise), and sir_db, its estimated
+    signal-to-interference ratio; None otherwise.
     """
 
     header: FrameHeader
@@ -60,11 +63,14 @@ class RxFrame:
     cfo_hz: float
     start: int
     thermal_snr_db: float | None = None
+    cross: np.ndarray | None = None
+    sir_db: float | None = None
 
 
 @dataclass
 class RxPayload:
-    """A reassembled payload; all arrays ``[L]`` in the original symbol order."""
+    """A reassembled payload; all arrays ``[L]`` in the original symbol order (``cross`` zero
+    at erasures; None, as ``sir_db``, without a synchronous interferer)."""
 
     payload_id: int
     kind: int
@@ -77,6 +83,8 @@ class RxPayload:
     snr_db: float
     cfo_hz: float
     thermal_snr_db: float | None = None
+    cross: np.ndarray | None = None
+    sir_db: float | None = None
 
     @property
     def complete(self) -> bool:
@@ -117,20 +125,26 @@ class Reassembler:
         gain = np.zeros(length, np.float32)
         noise_var = np.ones(length, np.float32)
         erased = np.ones(length, bool)
+        synchronous = all(f.cross is not None for f in frames.values())
+        cross = np.zeros(length, np.complex64)
         for index, frame in frames.items():
             part = slice(index * capacity, min((index + 1) * capacity, length))
             count = part.stop - part.start
             y[part], gain[part], noise_var[part] = frame.y[:count], frame.gain[:count], frame.noise_var[:count]
+            if synchronous:
+                cross[part] = frame.cross[:count]
             erased[part] = False
         order = payload_permutation(length)
-        restored = [np.empty_like(a) for a in (y, gain, noise_var, erased)]
-        for out, sent in zip(restored, (y, gain, noise_var, erased)):
+        restored = [np.empty_like(a) for a in (y, gain, noise_var, erased, cross)]
+        for out, sent in zip(restored, (y, gain, noise_var, erased, cross)):
             out[order] = sent
-        return RxPayload(header.payload_id, header.kind, *restored, frames_expected=header.frame_count,
+        return RxPayload(header.payload_id, header.kind, *restored[:4], frames_expected=header.frame_count,
                          frames_received=len(frames),
                          snr_db=float(np.mean([f.snr_db for f in frames.values()])),
                          cfo_hz=float(np.mean([f.cfo_hz for f in frames.values()])),
-                         thermal_snr_db=_mean_or_none([f.thermal_snr_db for f in frames.values()]))
+                         thermal_snr_db=_mean_or_none([f.thermal_snr_db for f in frames.values()]),
+                         cross=restored[4] if synchronous else None,
+                         sir_db=_mean_or_none([f.sir_db for f in frames.values()]))
 
 
 def _mean_or_none(values: list) -> float | None:

@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from dsp.equalize import mmse_equalize
 from dsp.errors import ConfigError, SignalError
-from dsp.estimation import estimate_channel, thermal_snr_db, track_phase, unit_phasor
+from dsp.estimation import estimate_channel, estimate_interferer, thermal_snr_db, track_phase, unit_phasor
 from dsp.frame import FrameFormat
 from dsp.header import decode_headers
 from dsp.packetizer import RxFrame
@@ -200,14 +200,24 @@ class OfdmReceiver:
         data = symbols[:, :, self._data_in_used] * phase  # [F, S, N_data]
         h = est.h[:, None, self._data_in_used]
         noise = est.noise_var[:, None, None].astype(np.float32) + est.error_var[:, None, self._data_in_used]
-        hs = fmt.header_symbols
+        hs, ds = fmt.header_symbols, fmt.first_data_symbol
         llr = 4 * np.real(np.conj(h) * data[:, :hs]) / noise
         headers = decode_headers(llr, fmt)
-        x_hat, gain, eff_var = mmse_equalize(data[:, hs:], h, noise)
+        x_hat, gain, eff_var = mmse_equalize(data[:, ds:], h, noise)
+        cross = sir_db = None
+        if fmt.sounding_symbols:
+            interferer = estimate_interferer(data[:, hs:ds], est.noise_var, fmt)
+            # x_hat = gain x + cross z + w: the interferer through the wanted user's equalizer,
+            # its estimation error (times |z|^2 = 1) added to w
+            denom = np.abs(h) ** 2 + noise
+            cross = np.broadcast_to(np.conj(h) * interferer.h[:, None, :] / denom, x_hat.shape)
+            eff_var = eff_var + (np.abs(h) ** 2 / denom ** 2 * interferer.error_var[:, None, None]).astype(np.float32)
+            sir_db = 10 * np.log10(est.signal_power / interferer.power)
         frame_starts = self._buf_start + ltf1_at + self.backoff - fmt.ltf_start - fmt.ltf_guard
-        return self._accept(headers, x_hat, gain, eff_var, est.snr_db, thermal_snr, cfo, frame_starts)
+        return self._accept(headers, x_hat, gain, eff_var, est.snr_db, thermal_snr, cfo, frame_starts, cross, sir_db)
 
-    def _accept(self, headers, x_hat, gain, eff_var, snr_db, thermal_snr, cfo, frame_starts) -> list[RxFrame]:
+    def _accept(self, headers, x_hat, gain, eff_var, snr_db, thermal_snr, cfo, frame_starts, cross, sir_db
+                ) -> list[RxFrame]:
         fmt = self.fmt
         frames: list[RxFrame] = []
         for i, header in enumerate(headers):
@@ -227,5 +237,7 @@ class OfdmReceiver:
             self.stats.frames_ok += 1
             frames.append(RxFrame(header, x_hat[i].reshape(-1)[:count], gain[i].reshape(-1)[:count],
                                   eff_var[i].reshape(-1)[:count], float(snr_db[i]), float(cfo[i]), start,
-                                  float(thermal_snr[i])))
+                                  float(thermal_snr[i]),
+                                  None if cross is None else cross[i].reshape(-1)[:count].astype(np.complex64),
+                                  None if sir_db is None else float(sir_db[i])))
         return frames

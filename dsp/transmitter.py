@@ -21,26 +21,51 @@ def check_symbols(symbols: np.ndarray, name: str = "symbols") -> np.ndarray:
     return symbols.astype(np.complex64, copy=False)
 
 
+def _data_grid(payload: np.ndarray, fmt: FrameFormat) -> np.ndarray:
+    """The payload on the data carriers of the data symbols, zero-padded: complex64 ``[S, N_data]``."""
+    payload = check_symbols(payload, "payload")
+    if len(payload) > fmt.payload_capacity:
+        raise SignalError(f"payload of {len(payload)} symbols exceeds the frame capacity {fmt.payload_capacity}")
+    data = np.zeros(fmt.payload_capacity, np.complex64)
+    data[:len(payload)] = payload
+    return data.reshape(fmt.data_symbols, len(fmt.data_carriers))
+
+
+def _with_cyclic_prefix(grid: np.ndarray, fmt: FrameFormat) -> np.ndarray:
+    """OFDM symbols ``[n, N]`` (FFT bin order) -> time samples with cyclic prefixes ``[n (CP+N)]``."""
+    symbols = fmt.to_time(grid)
+    return np.concatenate([symbols[:, -fmt.cp_len:], symbols], axis=1).reshape(-1)
+
+
 def build_frame(header: FrameHeader, payload: np.ndarray, fmt: FrameFormat) -> np.ndarray:
     """One frame at unit mean power, complex64 ``[frame_len]``.
 
     payload: up to ``fmt.payload_capacity`` complex symbols (unit mean power); unused data
-    slots stay empty (zero).
+    slots stay empty (zero), as do the data carriers of the sounding symbols.
     """
-    payload = check_symbols(payload, "payload")
-    if len(payload) > fmt.payload_capacity:
-        raise SignalError(f"payload of {len(payload)} symbols exceeds the frame capacity {fmt.payload_capacity}")
-    n_data = len(fmt.data_carriers)
-    data = np.zeros(fmt.payload_capacity, np.complex64)
-    data[:len(payload)] = payload
-    values = np.concatenate([encode_header(header, fmt).astype(np.complex64),
-                             data.reshape(fmt.data_symbols, n_data)])  # [S, N_data]
     grid = np.zeros((fmt.symbols_per_frame, fmt.fft_size), np.complex64)
-    grid[:, fmt.bins(fmt.data_carriers)] = values
+    data_bins = fmt.bins(fmt.data_carriers)
+    grid[:fmt.header_symbols, data_bins] = encode_header(header, fmt)
+    grid[fmt.first_data_symbol:, data_bins] = _data_grid(payload, fmt)
     grid[:, fmt.bins(fmt.pilot_carriers)] = fmt.pilot_values(0, fmt.symbols_per_frame)
-    symbols = fmt.to_time(grid)
-    with_cp = np.concatenate([symbols[:, -fmt.cp_len:], symbols], axis=1).reshape(-1)
-    return np.concatenate([fmt.stf_waveform, fmt.ltf_waveform, with_cp]).astype(np.complex64)
+    return np.concatenate([fmt.stf_waveform, fmt.ltf_waveform, _with_cyclic_prefix(grid, fmt)]).astype(np.complex64)
+
+
+def build_sounding_frame(payload: np.ndarray, fmt: FrameFormat) -> np.ndarray:
+    """What a frame-synchronous co-channel transmitter sends alongside one wanted frame,
+    complex64 ``[frame_len]``: nothing in the preamble, the header or on the pilot carriers;
+    the LTF sequence on the data carriers of the sounding symbols; ``payload`` (up to
+    ``payload_capacity`` unit-power symbols) on the data carriers of the data symbols. Its
+    data carriers have the wanted frame's per-carrier power."""
+    if fmt.sounding_symbols == 0:
+        raise SignalError("build_sounding_frame: the frame format has no sounding symbols (sounding_symbols = 0)")
+    data_in_used = np.searchsorted(fmt.used_carriers, fmt.data_carriers)
+    grid = np.zeros((fmt.symbols_per_frame, fmt.fft_size), np.complex64)
+    data_bins = fmt.bins(fmt.data_carriers)
+    grid[fmt.header_symbols:fmt.first_data_symbol, data_bins] = fmt.ltf_values[data_in_used]
+    grid[fmt.first_data_symbol:, data_bins] = _data_grid(payload, fmt)
+    silent = np.zeros(fmt.first_symbol_start, np.complex64)
+    return np.concatenate([silent, _with_cyclic_prefix(grid, fmt)]).astype(np.complex64)
 
 
 def papr_db(iq: np.ndarray) -> float:

@@ -171,23 +171,30 @@ class ICDMReceiver(torch.nn.Module):
         return (torch.as_tensor(steps, dtype=torch.float32),
                 torch.as_tensor(self.schedule.alphas_cumprod[steps], dtype=torch.float32))
 
-    def separate(self, obs: InterferedObservation) -> tuple[torch.Tensor, torch.Tensor]:
-        """Estimates of the wanted and the interfering latent, encoder units ``[B, C, H, W]``."""
+    def inputs(self, obs: InterferedObservation) -> dict[str, torch.Tensor]:
+        """The sampler's inputs for ``obs``, by ``export.graphs.ICDMGraph.inputs`` name: the
+        observation, the step grid, the two starting points and (Lambda, beta)."""
         if not isinstance(obs, InterferedObservation):
-            raise ConfigError("receiver 'icdm' needs a link with an interferer (the interferer's coefficient W_z per "
-                              "symbol): run it with `diffair sweep --sinr-db ...`")
+            raise ConfigError("receiver 'icdm' needs a link with a synchronous interferer (its coefficient W_z per "
+                              "symbol): `diffair loopback --sir-db ...` or `diffair sweep --sinr-db ...`")
         lo, hi = VALIDATED_SINR_DB
         if not lo <= obs.sinr_db <= hi:
             warnings.warn(f"ICDM at SINR {obs.sinr_db:g} dB: outside the validated range {lo:g} to {hi:g} dB",
-                          stacklevel=2)
+                          stacklevel=3)
         if self.start == "zeros":
             x, z = torch.zeros_like(obs.y), torch.zeros_like(obs.y)
         else:
             generator = torch.Generator().manual_seed(self.seed)
             x, z = (torch.randn(obs.y.shape, generator=generator) for _ in range(2))
         guidance = self.guidance or guidance_for_sinr(obs.sinr_db, self.channel, self.steps)
-        return icdm_separate(self.prior_x, self.prior_z, obs.y, obs.gain, obs.thermal_var, obs.cross, *self.grid(),
-                             x, z, torch.tensor([guidance.signal, guidance.interference]))
+        t, alpha = self.grid()
+        return {"y": obs.y, "gain": obs.gain, "thermal_var": obs.thermal_var, "cross": obs.cross, "t": t,
+                "alpha": alpha, "x_start": x, "z_start": z,
+                "guidance": torch.tensor([guidance.signal, guidance.interference])}
+
+    def separate(self, obs: InterferedObservation) -> tuple[torch.Tensor, torch.Tensor]:
+        """Estimates of the wanted and the interfering latent, encoder units ``[B, C, H, W]``."""
+        return icdm_separate(self.prior_x, self.prior_z, **self.inputs(obs))
 
     def denoise(self, obs: InterferedObservation) -> torch.Tensor:
         """The wanted latent estimate (encoder units) ``[B, C, H, W]``."""

@@ -102,6 +102,10 @@ class InterferenceLMMSEReceiver(torch.nn.Module):
         super().__init__()
         self.decoder = decoder
 
+    @staticmethod
+    def estimate(obs: InterferedObservation) -> torch.Tensor:
+        """The LMMSE latent ``[B, C, H, W]``."""
+        return obs.gain * obs.y / (obs.gain.square() + obs.noise_var)
+
     def forward(self, obs: InterferedObservation) -> tuple[torch.Tensor, torch.Tensor]:
-        latent = obs.gain * obs.y / (obs.gain.square() + obs.noise_var)
-        return self.decoder(unbiased(obs.y, obs.gain), obs.snr_map_db), latent
+        return self.decoder(unbiased(obs.y, obs.gain), obs.snr_map_db), self.estimate(obs)

@@ -24,6 +24,7 @@ from models.autoencoder import AutoencoderConfig, SemanticAutoencoder
 from models.denoiser import DenoiserConfig, LatentPrior, LatentUNet
 from models.djscc import AUTOENCODER, PRIOR, DiffusionJSCCReceiver, DiffusionLink, LinkConfig
 from models.icdm import ICDMReceiver
+from models.interference import InterferenceLMMSEReceiver
 from models.jscc import DeepJSCC, JSCCConfig
 from models.receivers import CDDMReceiver, JSCCReceiver
 
@@ -34,6 +35,9 @@ SIGNAL_CLASSES = (2, 3, 4, 5, 6, 7)  # CIFAR-10 animals: the wanted user of the 
 INTERFERER_CLASSES = (0, 1, 8, 9)  # CIFAR-10 vehicles: the interferer
 ICDM_SIGNAL_CODEC = "jscc_rayleigh_c16"
 ICDM_INTERFERER_CODEC = "jscc_vehicles_c16"
+INTERFERENCE_RECEIVERS = ("jscc", "lmmse", "icdm")
+"""The receivers of ICDM's scenario: the wanted codec's decoder on the MMSE-equalized symbols
+(interference as noise), the LMMSE estimate that knows the interference power, and ICDM."""
 
 
 def _files(name: str, channel: str) -> list[str]:
@@ -92,3 +96,14 @@ def build_receiver(name: str, channel: str, steps: int | None = 10, weights_dir:
     denoiser = load_model(LatentUNet, DenoiserConfig, weights_dir, f"cddm_denoiser_{channel}")
     codec = load_model(DeepJSCC, JSCCConfig, weights_dir, f"cddm_codec_{channel}")
     return CDDMReceiver(denoiser, codec.decoder, steps=steps).eval()
+
+
+def build_interference_receiver(name: str, channel: str, steps: int | None = None, weights_dir: Path = WEIGHTS_DIR):
+    """A receiver of ICDM's scenario (INTERFERENCE_RECEIVERS), on the wanted user's codec."""
+    if name not in INTERFERENCE_RECEIVERS:
+        raise ConfigError(f"receiver {name!r} does not take part in the interference scenario; expected one of "
+                          f"{', '.join(INTERFERENCE_RECEIVERS)}")
+    if name == "icdm":
+        return build_receiver(name, channel, steps, weights_dir)
+    decoder = load_icdm_codecs(weights_dir)[0].decoder
+    return (JSCCReceiver if name == "jscc" else InterferenceLMMSEReceiver)(decoder).eval()

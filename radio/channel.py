@@ -3,8 +3,10 @@
 Per burst, in this order: random leading idle gap -> Rayleigh block-fading multipath (a new
 tapped delay line per burst, exponential power-delay profile, E sum|h|^2 = 1) -> sample-rate
 offset and fractional timing (windowed-sinc resampling) -> carrier frequency offset and
-Wiener phase noise -> an optional interferer's samples (radio.interferer) -> AWGN -> receiver gain, IQ imbalance, DC offset, ADC quantization with
-clipping. Idle time between bursts carries the same noise and receiver chain.
+Wiener phase noise -> an optional interferer's samples (radio.interferer) -> AWGN -> receiver
+gain, IQ imbalance, DC offset, ADC quantization with clipping. A synchronous interferer's
+burst joins the wanted one after the fading instead, so that it shares its timing, sample
+clock and frequency offset. Idle time between bursts carries the same noise and receiver chain.
 
 SNR convention: in-band SNR = signal_power / (noise power inside the occupied band), i.e.
 the noise variance per complex sample is signal_power / (SNR * bandwidth_fraction). With an
@@ -125,7 +127,7 @@ class LoopbackChannel:
 
     def __init__(self, config: ChannelConfig, seed: int = 0, interferer=None):
         self.config = config
-        self.interferer = interferer  # radio.interferer.Interferer or None
+        self.interferer = interferer  # radio.interferer.Interferer, SynchronousInterferer or None
         self.rng = np.random.default_rng(seed)
         self.position = 0  # absolute index of the next output sample
         self._phase_noise = 0.0
@@ -134,8 +136,10 @@ class LoopbackChannel:
         """Leading idle gap + one burst through the channel -> (received samples, truth)."""
         cfg = self.config
         gap = int(self.rng.integers(cfg.gap_samples[0], cfg.gap_samples[1] + 1))
-        taps = self._taps()
+        taps = self.draw_taps()
         faded = np.convolve(iq, taps).astype(np.complex64) if len(taps) > 1 or taps[0] != 1 else iq
+        if self.interferer is not None and self.interferer.synchronous:
+            faded = faded + self.interferer.aligned(len(faded))
         timing_on = cfg.sro_ppm != 0 or cfg.gap_samples[1] > 0
         offset = float(self.rng.uniform(0, 1)) if timing_on else 0.0
         if timing_on:
@@ -149,7 +153,8 @@ class LoopbackChannel:
         """``count`` samples with no signal: noise through the receiver chain."""
         return self._receive_chain(np.zeros(count, np.complex64))
 
-    def _taps(self) -> np.ndarray:
+    def draw_taps(self) -> np.ndarray:
+        """A new tapped delay line, complex64 ``[max_delay+1]`` (one tap of 1 without fading)."""
         cfg = self.config
         if cfg.fading == "none":
             return np.ones(1, np.complex64)
@@ -169,7 +174,7 @@ class LoopbackChannel:
             self._phase_noise = float(walk[-1]) if len(walk) else self._phase_noise
             phase = phase + walk
         y = clean * np.exp(1j * phase).astype(np.complex64) if np.any(phase) else clean.copy()
-        if self.interferer is not None:
+        if self.interferer is not None and not self.interferer.synchronous:
             y = y + self.interferer.take(len(clean))
         if cfg.noise_var > 0:
             y = y + (np.sqrt(cfg.noise_var / 2) * (self.rng.normal(size=len(y)) + 1j * self.rng.normal(size=len(y))))

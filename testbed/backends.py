@@ -10,17 +10,18 @@ import torch
 
 from dsp.errors import ConfigError
 from export.build import BATCH_INPUTS
-from export.graphs import CDDMGraph, DecoderGraph, DJSCCGraph
+from export.graphs import CDDMGraph, DecoderGraph, DJSCCGraph, ICDMGraph
 from export.onnx_export import export_graph
 from export.runners import OrtRunner, TorchRunner
 from models.djscc import DiffusionJSCCReceiver
+from models.icdm import ICDMReceiver
 from models.receivers import CDDMReceiver, LatentObservation
 
 BACKENDS = ("torch", "ort", "trt")
 
 
 class RunnerReceiver:
-    """Wraps a torch receiver (JSCC, CDDM or Guo et al.'s) so that its graph runs on
+    """Wraps a torch receiver (JSCC, CDDM, ICDM or Guo et al.'s) so that its graph runs on
     ``backend``; ONNX files go to ``cache``, one per latent shape and step count."""
 
     def __init__(self, receiver: torch.nn.Module, backend: str, cache: Path):
@@ -69,8 +70,14 @@ class RunnerReceiver:
             graph = DJSCCGraph(self.receiver.link.upsampler, self.receiver.prior, self.receiver.autoencoder)
             out = self._runner(graph, "djscc", feeds, len(plan.t)).infer(feeds)
             return torch.from_numpy(out["image"]), torch.from_numpy(out["latent"])
-        if not hasattr(self.receiver, "decoder") or self.receiver.name != "jscc":
-            raise ConfigError(f"receiver {self.receiver.name!r} cannot run on a link without an interferer; "
-                              "ICDM runs in `diffair sweep --sinr-db ...`")
+        if isinstance(self.receiver, ICDMReceiver):
+            feeds = {name: value.numpy() for name, value in self.receiver.inputs(obs).items()}
+            graph = ICDMGraph(self.receiver.prior_x, self.receiver.prior_z, self.receiver.decoder)
+            out = self._runner(graph, "icdm", feeds, self.receiver.steps).infer(feeds)
+            return torch.from_numpy(out["image"]), torch.from_numpy(out["latent"])
+        if self.receiver.name not in ("jscc", "lmmse"):
+            raise ConfigError(f"receiver {self.receiver.name!r} runs on the torch backend only (--backend torch)")
+        # the decoder on the MMSE-equalized symbols; lmmse reports its own latent estimate
         out = self._runner(DecoderGraph(self.receiver.decoder), "decoder", feeds, None).infer(feeds)
-        return torch.from_numpy(out["image"]), obs.y
+        latent = self.receiver.estimate(obs) if hasattr(self.receiver, "estimate") else obs.y
+        return torch.from_numpy(out["image"]), latent

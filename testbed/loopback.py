@@ -12,6 +12,7 @@ coefficient, which this PHY does not estimate: it runs in ``diffair sweep --sinr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import time
@@ -28,15 +29,16 @@ from dsp.packetizer import Reassembler
 from dsp.receiver import OfdmReceiver
 from models.channels import EqualizedSymbols, transmit
 from models.data import load_image
+from models.interference import InterferedObservation, InterferedSymbols, interference_amplitude
 from models.receivers import LatentObservation
 from models.registry import WEIGHTS_DIR, available_receivers, build_receiver, load_codec
 from models.symbols import latent_to_symbols
 from radio.channel import ChannelConfig
-from radio.interferer import Interferer
+from radio.interferer import Interferer, SynchronousInterferer
 from radio.loopback import LoopbackRadio
 from testbed.backends import RunnerReceiver
 from testbed.metrics import latent_mse_db, psnr_db, ssim
-from testbed.session import frame_bursts
+from testbed.session import frame_bursts, sounding_bursts
 
 BUILTIN_SIDE = 128
 """The built-in image (matplotlib's sample photograph) is centre-cropped and resized to 128 x 128."""
@@ -103,12 +105,38 @@ def loopback_interferer(fmt: FrameFormat, channel: ChannelConfig, sir_db: float,
                       seed=seed + 1, passband=(2 * fmt.used_half_width + 3) / fmt.fft_size)
 
 
+SOUNDING_SYMBOLS = 2
+"""Sounding symbols per frame when a synchronous interferer is on the air (FrameFormat)."""
+
+
+def sir_for_sinr(snr_db: float, sinr_db: float) -> float:
+    """The signal-to-interference ratio that, with the SNR, makes the SINR (powers add)."""
+    return float(-20 * np.log10(interference_amplitude(snr_db, sinr_db))) if sinr_db < snr_db else 60.0
+
+
+def sinr_of(snr_db: float, sir_db: float | None) -> float:
+    """SINR (dB) from SNR and SIR (None: no interferer)."""
+    return snr_db if sir_db is None else float(-10 * np.log10(10 ** (-snr_db / 10) + 10 ** (-sir_db / 10)))
+
+
 def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: float, seed: int, fmt: FrameFormat,
-                sir_db: float | None = None, interferer_cfo_hz: float = -12e3) -> tuple[EqualizedSymbols, dict]:
-    """One payload of complex symbols ``[K]`` through packetizer, PHY and loopback channel
-    (with an unsynchronized interferer at ``sir_db`` when given); returns the per-symbol
-    statistics ``[1, K]`` (erasures where frames were lost) and the link figures (frames,
-    SINR / SNR / CFO estimates, stage latencies)."""
+                sir_db: float | None = None, interferer_cfo_hz: float | None = None,
+                interferer_symbols: np.ndarray | None = None) -> tuple[EqualizedSymbols | InterferedSymbols, dict]:
+    """One payload of complex symbols ``[K]`` through packetizer, PHY and loopback channel;
+    returns the per-symbol statistics ``[1, K]`` (erasures where frames were lost) and the
+    link figures (frames, SINR / SNR / CFO estimates, stage latencies).
+
+    With ``sir_db``, a second transmitter shares the air: unsynchronized, sending test
+    symbols at its own carrier offset ``interferer_cfo_hz`` (default -12 kHz), or, given its
+    payload ``interferer_symbols`` ``[K]``, frame-synchronous (ICDM's interferer: frames with
+    SOUNDING_SYMBOLS sounding symbols, carrier offset ``interferer_cfo_hz`` from the wanted
+    transmitter's, default 0), and then the statistics are ``InterferedSymbols`` with its
+    per-symbol coefficient W_z."""
+    synchronous = interferer_symbols is not None
+    if synchronous and sir_db is None:
+        raise ConfigError("through_phy: interferer_symbols given without sir_db")
+    if synchronous:
+        fmt = dataclasses.replace(fmt, sounding_symbols=SOUNDING_SYMBOLS)
     channel = ChannelConfig(
         snr_db=snr_db, signal_power=10 ** (-fmt.backoff_db / 10), bandwidth_fraction=fmt.bandwidth_fraction,
         sample_rate_hz=fmt.sample_rate_hz, fading="rayleigh" if channel_type == "rayleigh" else "none",
@@ -119,8 +147,16 @@ def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: f
     started = time.perf_counter()
     bursts = list(frame_bursts(symbols, payload_id, fmt, 0, PayloadKind.JSCC_LATENT))
     timings["phy_tx_ms"] = 1e3 * (time.perf_counter() - started)
-    interferer = None if sir_db is None else loopback_interferer(fmt, channel, sir_db, interferer_cfo_hz,
-                                                                 payload_id % 65535 + 1, seed)
+    if sir_db is None:
+        interferer = None
+    elif synchronous:
+        path = ChannelConfig(sample_rate_hz=fmt.sample_rate_hz, fading=channel.fading,
+                             rms_delay_samples=channel.rms_delay_samples, max_delay_samples=channel.max_delay_samples)
+        interferer = SynchronousInterferer(sounding_bursts(interferer_symbols, fmt), path, sir_db,
+                                           interferer_cfo_hz or 0.0, seed + 1)
+    else:
+        interferer = loopback_interferer(fmt, channel, sir_db, -12e3 if interferer_cfo_hz is None else interferer_cfo_hz,
+                                         payload_id % 65535 + 1, seed)
     with LoopbackRadio(channel, seed=seed, interferer=interferer) as radio:
         started = time.perf_counter()
         for burst in bursts:
@@ -136,14 +172,17 @@ def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: f
     if not payloads:
         erased = EqualizedSymbols(torch.zeros(1, len(symbols), dtype=torch.complex64), torch.zeros(1, len(symbols)),
                                   torch.ones(1, len(symbols)))
-        return erased, {**timings, "frames_sent": frames_sent, "frames_ok": 0, "erased_symbols": len(symbols),
-                        "snr_db_est": None, "thermal_snr_db_est": None, "cfo_hz_est": None}
+        rx = InterferedSymbols(erased, torch.zeros_like(erased.y)) if synchronous else erased
+        return rx, {**timings, "frames_sent": frames_sent, "frames_ok": 0, "erased_symbols": len(symbols),
+                    "snr_db_est": None, "thermal_snr_db_est": None, "sir_db_est": None, "cfo_hz_est": None}
     p = payloads[0]
     rx = EqualizedSymbols(torch.from_numpy(p.y)[None], torch.from_numpy(p.gain)[None],
                           torch.from_numpy(p.noise_var)[None])
+    if synchronous:
+        rx = InterferedSymbols(rx, torch.from_numpy(p.cross)[None])
     return rx, {**timings, "frames_sent": frames_sent, "frames_ok": p.frames_received,
                 "erased_symbols": int(p.erased.sum()), "snr_db_est": p.snr_db, "thermal_snr_db_est": p.thermal_snr_db,
-                "cfo_hz_est": p.cfo_hz}
+                "sir_db_est": p.sir_db, "cfo_hz_est": p.cfo_hz}
 
 
 def transmitter_groups(codec, receivers: dict) -> list[tuple]:

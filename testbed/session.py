@@ -10,7 +10,7 @@ from dsp.frame import FrameFormat
 from dsp.header import PayloadKind
 from dsp.packetizer import RxFrame, packetize
 from dsp.receiver import OfdmReceiver
-from dsp.transmitter import build_frame, scale_for_tx
+from dsp.transmitter import build_frame, build_sounding_frame, scale_for_tx
 from radio.base import Radio
 
 
@@ -21,6 +21,13 @@ def frame_bursts(symbols: np.ndarray, payload_id: int, fmt: FrameFormat, gap_sam
     gap = np.zeros(gap_samples, np.complex64)
     for header, chunk in packetize(symbols, payload_id, fmt, kind):
         yield np.concatenate([gap, scale_for_tx(build_frame(header, chunk, fmt), fmt)[0]])
+
+
+def sounding_bursts(symbols: np.ndarray, fmt: FrameFormat) -> list[np.ndarray]:
+    """A synchronous interferer's bursts (radio.interferer.SynchronousInterferer) carrying its
+    payload ``symbols`` ``[L]``, one per frame of a wanted payload of the same length: the same
+    interleaving, so its symbol i lands where the wanted symbol i does."""
+    return [scale_for_tx(build_sounding_frame(chunk, fmt), fmt)[0] for _, chunk in packetize(symbols, 1, fmt)]
 
 
 def receive_frames(radio: Radio, receiver: OfdmReceiver, chunk: int = 65536, idle_timeout_s: float = 2.0,

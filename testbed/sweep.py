@@ -5,9 +5,11 @@ loopback channel (default; CFO and timing as in ``diffair loopback``), or with `
 over the symbol-level channel with perfect CSI (fast). Writes sweep.csv, sweep.json and
 sweep.png into ``out``.
 
-With ``sinr_db`` the link carries ICDM's interferer (models.interference, symbol level): the
-wanted user sends the CIFAR-10 animals of the test split with the ICDM signal codec, the
-interferer the vehicles with its own codec, and every (channel, SNR, SINR) point is scored.
+With ``sinr_db`` the link carries ICDM's interferer: the wanted user sends the CIFAR-10
+animals of the test split with the ICDM signal codec, the interferer the vehicles with its
+own codec, frame-synchronous through the PHY (radio.interferer.SynchronousInterferer; the PHY
+estimates both channels), or with ``genie`` at symbol level with perfect CSI
+(models.interference); every (channel, SNR, SINR) point is scored.
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ import torch
 from tqdm import tqdm
 
 from dsp.frame import FrameFormat
-from models.channels import transmit
+from models.channels import EqualizedSymbols, transmit
 from models.data import load_images, to_tensor_batch
-from models.interference import InterferedObservation, InterferenceLMMSEReceiver, transmit_interfered
-from models.receivers import JSCCReceiver, LatentObservation
-from models.registry import (INTERFERER_CLASSES, SIGNAL_CLASSES, WEIGHTS_DIR, available_receivers, build_receiver,
-                             load_codec, load_icdm_codecs)
+from models.interference import InterferedObservation, InterferedSymbols, transmit_interfered
+from models.receivers import LatentObservation
+from models.registry import (INTERFERENCE_RECEIVERS, INTERFERER_CLASSES, SIGNAL_CLASSES, WEIGHTS_DIR,
+                             available_receivers, build_interference_receiver, build_receiver, load_codec,
+                             load_icdm_codecs)
 from models.symbols import latent_to_symbols
-from testbed.loopback import check_image, through_phy, transmitter_groups
+from testbed.loopback import check_image, sinr_of, sir_for_sinr, through_phy, transmitter_groups
 from testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
 
 
@@ -102,28 +105,51 @@ def _point(codec, receivers, images, snr_db, channel, options, fmt) -> list[dict
                 else:
                     flat, link = through_phy(symbols.reshape(-1).numpy(), snr_db, channel, options.cfo_hz,
                                              options.seed + start, fmt)
-                    rx = type(flat)(*(v.reshape(symbols.shape) for v in (flat.y, flat.gain, flat.noise_var)))
+                    rx = _per_image(flat, symbols.shape)
                     snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else snr_db
                 obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
                 _score({n: receivers[n] for n in names}, obs, x, reference, scores)
     return _rows(scores, {"channel": channel, "snr_db": snr_db}, len(images), options.genie)
 
 
-def _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db, channel, options) -> list[dict]:
-    """One (channel, SNR, SINR) point of the ICDM scenario, symbol level with perfect CSI."""
+def _per_image(flat: EqualizedSymbols | InterferedSymbols, shape: torch.Size) -> EqualizedSymbols | InterferedSymbols:
+    """A payload's statistics ``[1, B*K]`` back to one row per image ``[B, K]``."""
+    if isinstance(flat, InterferedSymbols):
+        return InterferedSymbols(_per_image(flat.wanted, shape), flat.cross.reshape(shape))
+    return EqualizedSymbols(*(v.reshape(shape) for v in (flat.y, flat.gain, flat.noise_var)))
+
+
+def _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db, channel, options, fmt) -> list[dict]:
+    """One (channel, SNR, SINR) point of the ICDM scenario: through the PHY with a synchronous
+    interferer (the receivers told the estimated SNR and SINR), or with ``genie`` at symbol
+    level with perfect CSI."""
     codec, interferer_codec = codecs
     scores = _new_scores(receivers)
+    estimates = []
     for start in range(0, len(wanted), options.batch):
         x = wanted[start:start + options.batch]
         others = interferers[torch.arange(start, start + len(x)) % len(interferers)]
-        generator = torch.Generator().manual_seed(options.seed + start)
         with torch.no_grad():
             z = codec.encoder(x)
-            rx = transmit_interfered(latent_to_symbols(z), latent_to_symbols(interferer_codec.encoder(others)),
-                                     snr_db, sinr_db, channel, generator)
-            obs = InterferedObservation.from_interfered(rx, tuple(z.shape[1:]), snr_db, sinr_db)
+            signal, interference = latent_to_symbols(z), latent_to_symbols(interferer_codec.encoder(others))
+            if options.genie:
+                rx = transmit_interfered(signal, interference, snr_db, sinr_db, channel,
+                                         torch.Generator().manual_seed(options.seed + start))
+                snr_used, sinr_used = snr_db, sinr_db
+            else:
+                flat, link = through_phy(signal.reshape(-1).numpy(), snr_db, channel, options.cfo_hz,
+                                         options.seed + start, fmt, sir_for_sinr(snr_db, sinr_db),
+                                         interferer_symbols=interference.reshape(-1).numpy())
+                rx = _per_image(flat, signal.shape)
+                snr_used = snr_db if link["snr_db_est"] is None else link["snr_db_est"]
+                sinr_used = sinr_of(snr_used, link["sir_db_est"])
+                estimates.append(sinr_used)
+            obs = InterferedObservation.from_interfered(rx, tuple(z.shape[1:]), snr_used, sinr_used)
             _score(receivers, obs, x, z, scores)
-    return _rows(scores, {"channel": channel, "snr_db": snr_db, "sinr_db": sinr_db}, len(wanted), True)
+    point = {"channel": channel, "snr_db": snr_db, "sinr_db": sinr_db}
+    if estimates:
+        point["sinr_db_est"] = float(np.mean(estimates))
+    return _rows(scores, point, len(wanted), options.genie)
 
 
 def run_interference_sweep(options: SweepOptions, progress: bool = True) -> dict:
@@ -131,14 +157,13 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True) -> dict
     wanted = to_tensor_batch(load_images(options.data, "test", options.limit, classes=SIGNAL_CLASSES))
     interferers = to_tensor_batch(load_images(options.data, "test", classes=INTERFERER_CLASSES))
     codecs = load_icdm_codecs(options.weights)
-    names = list(options.receivers) or ["jscc", "lmmse", "icdm"]
+    names = list(options.receivers) or list(INTERFERENCE_RECEIVERS)
     results = []
     points = [(c, s, i) for c in options.channels for s in options.snr_db for i in options.sinr_db]
     for channel, snr_db, sinr_db in tqdm(points, desc="sweep", disable=not progress):
-        linear = {"jscc": JSCCReceiver, "lmmse": InterferenceLMMSEReceiver}
-        receivers = {n: linear[n](codecs[0].decoder) if n in linear else
-                     build_receiver(n, channel, options.steps, options.weights) for n in names}
-        results += _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db, channel, options)
+        receivers = {n: build_interference_receiver(n, channel, options.steps, options.weights) for n in names}
+        results += _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db, channel, options,
+                                       FrameFormat())
     write_sweep(results, options.out, x_key="sinr_db")
     return {"results": results}
 

@@ -80,7 +80,7 @@ def test_interference_power_matches_the_sinr():
 def test_icdm_refuses_a_link_without_interferer_and_warns_outside_its_range():
     receiver = ICDMReceiver(GaussianPrior(), GaussianPrior(), None, SCHEDULE, steps=2)
     plain = LatentObservation(torch.zeros(1, 16, 8, 8), torch.ones(1, 16, 8, 8), torch.ones(1, 16, 8, 8), 10.0)
-    with pytest.raises(ConfigError, match="needs a link with an interferer"):
+    with pytest.raises(ConfigError, match="needs a link with a synchronous interferer"):
         receiver.denoise(plain)
     _, obs = _observation("awgn", snr_db=30.0, sinr_db=20.0)
     with pytest.warns(UserWarning, match="outside the validated range"):
