@@ -100,4 +100,7 @@ def to_tensor_batch(images: np.ndarray):
     """uint8 ``[N, H, W, 3]`` -> float32 torch ``[N, 3, H, W]`` in [0, 1]."""
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
+    images = np.ascontiguousarray(images)
+    if not images.flags.writeable:
+        images = images.copy()
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255.0

@@ -347,8 +347,16 @@ def _add_loopback(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn")
     p.add_argument("--cfo-hz", type=float, default=10e3)
     p.add_argument("--sir-db", type=float, default=None,
-                   help="add a second, unsynchronized transmitter at this signal-to-interference ratio")
-    p.add_argument("--interferer-cfo-hz", type=float, default=-12e3, help="the interferer's carrier offset")
+                   help="add a second transmitter at this signal-to-interference ratio")
+    p.add_argument("--interferer", choices=["auto", "sync", "async"], default="auto",
+                   help="sync: ICDM's frame-synchronous interferer sending another image (receivers jscc, lmmse, "
+                        "icdm); async: an unsynchronized one sending test symbols; auto: sync when a receiver "
+                        "needs it or none is named")
+    p.add_argument("--interferer-image", type=Path, default=None,
+                   help="sync: the interferer's image (default: a built-in one), resized to the wanted image")
+    p.add_argument("--interferer-cfo-hz", type=float, default=None,
+                   help="the interferer's carrier offset (async, default -12 kHz) or its offset from the wanted "
+                        "transmitter's (sync, default 0)")
     _add_receiver_flags(p)
     p.add_argument("--backend", choices=["torch", "ort", "trt"], default="torch", help="who runs the receivers")
     p.add_argument("--out", type=Path, default=Path("reports/loopback"))
@@ -363,14 +371,16 @@ def _run_loopback(args: argparse.Namespace) -> int:
     options = LoopbackOptions(image=args.image, snr_db=args.snr_db, channel=args.channel, cfo_hz=args.cfo_hz,
                               receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
                               out=args.out, weights=args.weights or WEIGHTS_DIR, backend=args.backend,
-                              sir_db=args.sir_db, interferer_cfo_hz=args.interferer_cfo_hz)
+                              sir_db=args.sir_db, interferer=args.interferer,
+                              interferer_image=args.interferer_image, interferer_cfo_hz=args.interferer_cfo_hz)
     summary = run_loopback(options)
     if args.json:
         print(json.dumps(summary))
         return 0
     interference = "" if summary["sir_db"] is None else (
-        f", SIR {summary['sir_db']:g} dB (SINR {summary['sinr_db_true']:.2f} dB): SINR estimate "
-        f"{_fmt(summary['snr_db_est'], '.2f')} dB, SNR estimate {_fmt(summary['thermal_snr_db_est'], '.2f')} dB")
+        f", {summary['interferer']} interferer at SIR {summary['sir_db']:g} dB (SINR {summary['sinr_db_true']:.2f} "
+        f"dB): SINR estimate {_fmt(summary['sinr_db_est'], '.2f')} dB, SNR estimate "
+        f"{_fmt(summary['snr_db_est' if summary['interferer'] == 'sync' else 'thermal_snr_db_est'], '.2f')} dB")
     snr = "" if interference else f", SNR estimate {_fmt(summary['snr_db_est'], '.2f')} dB"
     print(f"{summary['channel']} at {summary['snr_db_true']:g} dB{' (genie)' if summary['genie'] else ''}"
           f"{interference}: {summary['frames_ok']}/{summary['frames_sent']} frames{snr}, CFO estimate "
@@ -392,8 +402,9 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", type=_receivers, default=("awgn",), help="comma list of awgn, rayleigh")
     p.add_argument("--cfo-hz", type=float, default=30e3, help="carrier frequency offset through the PHY (not --genie)")
     p.add_argument("--sinr-db", "--sir-db", type=_floats, default=(),
-                   help="add ICDM's interferer at these signal-to-interference-plus-noise ratios (symbol level, "
-                        "genie CSI; receivers jscc,lmmse,icdm by default)")
+                   help="add ICDM's interferer at these signal-to-interference-plus-noise ratios: frame-"
+                        "synchronous through the PHY, or with --genie at symbol level with perfect CSI (receivers "
+                        "jscc,lmmse,icdm by default)")
     _add_receiver_flags(p)
     p.add_argument("--out", type=Path, default=Path("reports/sweep"))
     p.add_argument("--json", action="store_true")

@@ -3,11 +3,16 @@
 encoder -> packetizer -> OFDM PHY -> loopback channel -> sync / estimation / MMSE -> receiver
 (jscc: straight to the decoder; cddm: channel denoising, then its decoder) -> image.
 With ``genie`` the PHY is replaced by the symbol-level channel with perfect CSI. With
-``sir_db`` a second, unsynchronized transmitter (radio.interferer: its own fading, timing,
-sample-rate and frequency offset, seeded CN(0, 1) test symbols in frames of the same format)
-shares the air; the PHY then reports the SINR (LTF) and the SNR (guard carriers) apart, and
-the receivers see the interference as noise (ICDM needs the interferer's per-symbol
-coefficient, which this PHY does not estimate: it runs in ``diffair sweep --sinr-db``).
+``sir_db`` a second transmitter (radio.interferer) shares the air, of one of two kinds:
+
+* ``async``: unsynchronized (its own fading, timing, sample-rate and frequency offset, seeded
+  CN(0, 1) test symbols in frames of the same format); the PHY reports the SINR (LTF) and the
+  SNR (guard carriers) apart, and the receivers see the interference as noise.
+* ``sync``: ICDM's scenario, a frame-synchronous transmitter of another image through its own
+  codec (``jscc_vehicles_c16``) and its own fading; the frames carry sounding symbols, the PHY
+  estimates both channels, and the receivers jscc, lmmse and icdm get W_x, W_z per symbol.
+
+``auto`` (the default) picks ``sync`` when a receiver needs W_z (icdm, lmmse) or none is named.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ from dsp.header import PayloadKind
 from dsp.packetizer import Reassembler
 from dsp.receiver import OfdmReceiver
 from models.channels import EqualizedSymbols, transmit
-from models.data import load_image
+from models.data import load_image, to_tensor_batch
 from models.interference import InterferedObservation, InterferedSymbols, interference_amplitude
 from models.receivers import LatentObservation
-from models.registry import WEIGHTS_DIR, available_receivers, build_receiver, load_codec
+from models.registry import (INTERFERENCE_RECEIVERS, WEIGHTS_DIR, available_receivers, build_interference_receiver,
+                             build_receiver, load_codec, load_icdm_codecs)
 from models.symbols import latent_to_symbols
 from radio.channel import ChannelConfig
 from radio.interferer import Interferer, SynchronousInterferer
@@ -61,19 +67,62 @@ class LoopbackOptions:
     fft_size: int = 64
     backend: str = "torch"
     sir_db: float | None = None
-    interferer_cfo_hz: float = -12e3
+    interferer: str = "auto"
+    interferer_image: Path | None = None
+    interferer_cfo_hz: float | None = None
 
 
-def builtin_image() -> np.ndarray:
-    """matplotlib's sample photograph (Grace Hopper), 128 x 128 RGB uint8."""
+INTERFERER_KINDS = ("auto", "sync", "async")
+NEEDS_CROSS = ("icdm", "lmmse")
+"""Receivers that need the interferer's coefficient W_z, hence a synchronous interferer."""
+
+
+def interferer_kind(options: LoopbackOptions) -> str | None:
+    """"sync", "async" or None (no interferer) for a run; refuses contradictory options."""
+    if options.interferer not in INTERFERER_KINDS:
+        raise ConfigError(f"--interferer {options.interferer!r}; expected one of {', '.join(INTERFERER_KINDS)}")
+    if options.sir_db is None:
+        if options.interferer != "auto" or options.interferer_image is not None:
+            raise ConfigError("--interferer / --interferer-image set without --sir-db: give the interferer's "
+                              "signal-to-interference ratio")
+        return None
+    if options.genie:
+        raise ConfigError("loopback: --sir-db needs the PHY (the interferer is a second radio transmitter); drop "
+                          "--genie, or use `diffair sweep --sinr-db ... --genie` for the symbol-level channel")
+    needs_cross = [n for n in options.receivers if n in NEEDS_CROSS]
+    kind = options.interferer
+    if kind == "auto":
+        kind = "sync" if needs_cross or not options.receivers else "async"
+    if kind == "async" and needs_cross:
+        raise ConfigError(f"receiver(s) {', '.join(needs_cross)} need the interferer's channel, which only a "
+                          "synchronous interferer lets the PHY estimate: use --interferer sync")
+    return kind
+
+
+def builtin_image(name: str = "grace_hopper.jpg", side: int = BUILTIN_SIDE) -> np.ndarray:
+    """One of matplotlib's sample images (default: the photograph of Grace Hopper), centre-
+    cropped to a square and resized: ``[side, side, 3]`` RGB uint8."""
     from matplotlib import cbook
     from PIL import Image
 
-    with cbook.get_sample_data("grace_hopper.jpg") as f, Image.open(f) as img:
-        side = min(img.size)
-        left, top = (img.width - side) // 2, (img.height - side) // 2
-        return np.asarray(img.convert("RGB").crop((left, top, left + side, top + side))
-                          .resize((BUILTIN_SIDE, BUILTIN_SIDE), Image.LANCZOS))
+    with cbook.get_sample_data(name) as f, Image.open(f) as img:
+        square = min(img.size)
+        left, top = (img.width - square) // 2, (img.height - square) // 2
+        return np.asarray(img.convert("RGB").crop((left, top, left + square, top + square))
+                          .resize((side, side), Image.LANCZOS))
+
+
+BUILTIN_INTERFERER_IMAGE = "Minduka_Present_Blue_Pack.png"
+"""The synchronous interferer's default image: another of matplotlib's samples."""
+
+
+def interferer_image(path: Path | None, shape: tuple[int, ...]) -> np.ndarray:
+    """The synchronous interferer's image (a file, or the built-in one) resized to the wanted
+    image's ``shape`` (H, W, 3), so that its latent has the wanted one's length."""
+    from PIL import Image
+
+    image = load_image(path) if path is not None else builtin_image(BUILTIN_INTERFERER_IMAGE)
+    return np.asarray(Image.fromarray(image).resize((shape[1], shape[0]), Image.LANCZOS))
 
 
 def check_image(image: np.ndarray, source: str) -> np.ndarray:
@@ -198,16 +247,25 @@ def run_loopback(options: LoopbackOptions) -> dict:
     """Run the chain; writes the report folder and returns the summary dict."""
     image = check_image(load_image(options.image) if options.image else builtin_image(),
                         str(options.image or "(built-in)"))
-    if options.genie and options.sir_db is not None:
-        raise ConfigError("loopback: --sir-db needs the PHY (the interferer is a second radio transmitter); drop "
-                          "--genie, or use `diffair sweep --sinr-db ...` for the symbol-level interference channel")
-    names = list(options.receivers) or available_receivers(options.channel, options.weights)
-    if not names:
-        raise ConfigError(f"no receiver has weights for {options.channel} in {options.weights}")
-    models = {name: build_receiver(name, options.channel, options.steps, options.weights) for name in names}
-    codec = None if all(hasattr(m, "encode") for m in models.values()) else load_codec(options.channel, options.weights)
+    kind = interferer_kind(options)
+    if kind == "sync":
+        names = list(options.receivers) or list(INTERFERENCE_RECEIVERS)
+        models = {name: build_interference_receiver(name, options.channel, options.steps, options.weights)
+                  for name in names}
+        codec, interferer_codec = load_icdm_codecs(options.weights)
+        other = interferer_image(options.interferer_image, image.shape)
+        with torch.no_grad():
+            interferer_symbols = latent_to_symbols(interferer_codec.encoder(to_tensor_batch(other[None])))[0].numpy()
+    else:
+        names = list(options.receivers) or available_receivers(options.channel, options.weights)
+        if not names:
+            raise ConfigError(f"no receiver has weights for {options.channel} in {options.weights}")
+        models = {name: build_receiver(name, options.channel, options.steps, options.weights) for name in names}
+        codec = None if all(hasattr(m, "encode") for m in models.values()) else load_codec(options.channel,
+                                                                                             options.weights)
+        interferer_symbols = None
     receivers = {name: RunnerReceiver(m, options.backend, Path(options.out) / "graphs") for name, m in models.items()}
-    x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255.0
+    x = to_tensor_batch(image[None])
     fmt = FrameFormat.for_fft(options.fft_size)
     results, outputs, links, observations = {}, {}, [], []
     with torch.no_grad():
@@ -221,13 +279,18 @@ def run_loopback(options: LoopbackOptions) -> dict:
                 rx = transmit(torch.from_numpy(symbols)[None], torch.tensor([options.snr_db]), options.channel,
                               generator)
                 link = {"frames_sent": 0, "frames_ok": 0, "erased_symbols": 0, "snr_db_est": options.snr_db,
-                        "thermal_snr_db_est": options.snr_db, "cfo_hz_est": None}
+                        "thermal_snr_db_est": options.snr_db, "sir_db_est": None, "cfo_hz_est": None}
             else:
                 rx, link = through_phy(symbols, options.snr_db, options.channel, options.cfo_hz, options.seed, fmt,
-                                       options.sir_db, options.interferer_cfo_hz)
-            links.append({**link, "encode_ms": encode_ms, "symbols": int(len(symbols))})
+                                       options.sir_db, options.interferer_cfo_hz, interferer_symbols)
             snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else options.snr_db
-            obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
+            # async: the LTF's estimate already counts the interference; sync: the LTF sees none
+            link["sinr_db_est"] = sinr_of(snr_used, link["sir_db_est"]) if kind == "sync" else link["snr_db_est"]
+            links.append({**link, "encode_ms": encode_ms, "symbols": int(len(symbols))})
+            if kind == "sync":
+                obs = InterferedObservation.from_interfered(rx, tuple(sent.shape[1:]), snr_used, link["sinr_db_est"])
+            else:
+                obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
             observations.append(obs)
             for name in members:
                 receiver = receivers[name]
@@ -242,11 +305,10 @@ def run_loopback(options: LoopbackOptions) -> dict:
                                  "latency_ms": latency, "backend": options.backend, "provider": receiver.provider,
                                  "frames_ok": link["frames_ok"]}
     link = links[0]
-    sinr_true = options.snr_db if options.sir_db is None else -10 * np.log10(
-        10 ** (-options.snr_db / 10) + 10 ** (-options.sir_db / 10))
-    summary = {"receivers": results, "snr_db_true": options.snr_db, "sir_db": options.sir_db,
-               "sinr_db_true": float(sinr_true), "snr_db_est": link["snr_db_est"],
-               "thermal_snr_db_est": link["thermal_snr_db_est"],
+    summary = {"receivers": results, "snr_db_true": options.snr_db, "sir_db": options.sir_db, "interferer": kind,
+               "sinr_db_true": sinr_of(options.snr_db, options.sir_db), "snr_db_est": link["snr_db_est"],
+               "thermal_snr_db_est": link["thermal_snr_db_est"], "sir_db_est": link["sir_db_est"],
+               "sinr_db_est": link["sinr_db_est"],
                "cfo_hz_true": options.cfo_hz, "cfo_hz_est": link["cfo_hz_est"], "frames_sent": link["frames_sent"],
                "frames_ok": link["frames_ok"], "erased_symbols": link["erased_symbols"],
                "latency_ms": {k: v for k, v in link.items() if k.endswith("_ms")},
