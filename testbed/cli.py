@@ -20,6 +20,9 @@ def _add_link(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fft-size", type=int, choices=[64, 128, 256], default=64)
+    p.add_argument("--sounding-symbols", type=int, choices=[0, 1, 2, 3, 4], default=0,
+                   help="ICDM's scenario (both sides): symbols per frame for the synchronous interferer's "
+                        "channel sounding (2 recommended; 0: none)")
     p.add_argument("--estimator", choices=["lmmse", "ls"], default="lmmse")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(handler=_run_link)
@@ -87,6 +90,9 @@ def _add_radio_flags(p: argparse.ArgumentParser, kinds: list[str]) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the link test payload (both sides)")
     p.add_argument("--frames", type=int, default=20, help="frames per payload")
     p.add_argument("--fft-size", type=int, choices=[64, 128, 256], default=64)
+    p.add_argument("--sounding-symbols", type=int, choices=[0, 1, 2, 3, 4], default=0,
+                   help="ICDM's scenario (both sides): symbols per frame for the synchronous interferer's "
+                        "channel sounding (2 recommended; 0: none)")
 
 
 def _choice(args: argparse.Namespace):
@@ -111,29 +117,42 @@ def _add_tx(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn", help="image: which codec")
     p.add_argument("--transmitter", choices=["jscc", "djscc"], default="jscc",
                    help="image: deep JSCC (received by jscc, cddm) or Guo et al.'s diffusion JSCC (djscc)")
+    p.add_argument("--interferer-image", nargs="?", const="builtin", default=None,
+                   help="ICDM's scenario (with --sounding-symbols): add a synchronous interferer sending this "
+                        "image (no value: a built-in one) from the same radio")
+    p.add_argument("--sir-db", type=float, default=0.0, help="the interferer's power below the image's (dB)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_run_tx)
 
 
 def _run_tx(args: argparse.Namespace) -> int:
-    from dsp.frame import FrameFormat
     from testbed.rxtx import run_tx
 
-    fmt = FrameFormat.for_fft(args.fft_size, sample_rate_hz=args.sample_rate_hz)
-    summary = run_tx(_choice(args), fmt, args.seed, args.frames, args.repeat, args.gap_samples, args.record,
-                     args.snr_db, args.cfo_hz, image=_image_arg(args.image), channel=args.channel,
-                     transmitter=args.transmitter)
+    summary = run_tx(_choice(args), _frame_format(args), args.seed, args.frames, args.repeat, args.gap_samples,
+                     args.record, args.snr_db, args.cfo_hz, image=_image_arg(args.image), channel=args.channel,
+                     transmitter=args.transmitter, interferer=_image_arg(args.interferer_image, interferer=True),
+                     sir_db=args.sir_db)
     print(json.dumps(summary) if args.json else f"sent {summary['frames_sent']} frames")
     return 0
 
 
-def _image_arg(value: str | None):
+def _frame_format(args: argparse.Namespace):
+    from dsp.frame import FrameFormat
+
+    return FrameFormat.for_fft(args.fft_size, sample_rate_hz=args.sample_rate_hz,
+                               sounding_symbols=args.sounding_symbols)
+
+
+def _image_arg(value: str | None, interferer: bool = False):
+    """An image file, the built-in image ("builtin": the photograph, or the interferer's), or None."""
     if value is None:
         return None
     from models.data import load_image
-    from testbed.loopback import builtin_image
+    from testbed.loopback import BUILTIN_INTERFERER_IMAGE, builtin_image
 
-    return builtin_image() if value == "builtin" else load_image(Path(value))
+    if value == "builtin":
+        return builtin_image(BUILTIN_INTERFERER_IMAGE) if interferer else builtin_image()
+    return load_image(Path(value))
 
 
 def _add_rx(sub: argparse._SubParsersAction) -> None:
@@ -149,7 +168,8 @@ def _add_rx(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--receivers", type=_receivers, default=(), help="image payloads: comma list (default: all "
                                                                      "with weights)")
     p.add_argument("--channel", choices=["awgn", "rayleigh"], default="awgn", help="image payloads: which weights")
-    p.add_argument("--steps", type=_steps, default=10, help="CDDM sampler steps K, or 'full'")
+    p.add_argument("--steps", type=_steps, default=10, help="diffusion sampler steps K, or 'full' (CDDM's "
+                                                             "m steps, ICDM's 40)")
     p.add_argument("--reference", nargs="?", const="builtin", default=None,
                    help="image payloads: the sent image, for PSNR (no value: the built-in photograph)")
     p.add_argument("--image-size", default=None, help="image payloads without --reference: WxH")
@@ -160,12 +180,11 @@ def _add_rx(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_rx(args: argparse.Namespace) -> int:
-    from dsp.frame import FrameFormat
     from testbed.rxtx import run_rx, write_report
 
-    fmt = FrameFormat.for_fft(args.fft_size, sample_rate_hz=args.sample_rate_hz)
-    report = run_rx(_choice(args), fmt, None if args.no_reference else args.seed, args.frames, args.duration_s,
-                    args.idle_timeout_s, args.record, progress=not args.json, images=_image_decoding(args))
+    report = run_rx(_choice(args), _frame_format(args), None if args.no_reference else args.seed, args.frames,
+                    args.duration_s, args.idle_timeout_s, args.record, progress=not args.json,
+                    images=_image_decoding(args))
     write_report(report, args.report)
     if args.json:
         print(json.dumps(report))
@@ -176,14 +195,16 @@ def _run_rx(args: argparse.Namespace) -> int:
             evm = f", EVM {p['evm_db']:.2f} dB" if p.get("evm_db") is not None else ""
             psnr = "".join(f", {name} {r['psnr_db']:.2f} dB" for name, r in p.get("receivers", {}).items()
                            if "psnr_db" in r)
+            sir = f", SIR {p['sir_db']:.1f} dB" if "sir_db" in p else ""
             print(f"  payload {p['payload_id']}: {p['frames_received']}/{p['frames_expected']} frames, "
-                  f"SNR {p['snr_db']:.1f} dB, CFO {p['cfo_hz']:.0f} Hz{evm}{psnr}")
+                  f"SNR {p['snr_db']:.1f} dB{sir}, CFO {p['cfo_hz']:.0f} Hz{evm}{psnr}")
     return 0
 
 
 def _image_decoding(args: argparse.Namespace):
     """The image decoder rx uses for JSCC payloads, or None when no size is known."""
-    from models.registry import available_receivers, build_receiver, load_codec
+    from models.registry import (INTERFERENCE_RECEIVERS, available_receivers, build_interference_receiver,
+                                 build_receiver, load_codec)
     from testbed.rxtx import ImageDecoding
 
     reference = _image_arg(args.reference)
@@ -201,9 +222,14 @@ def _image_decoding(args: argparse.Namespace):
         return None
     from testbed.backends import RunnerReceiver
 
-    names = args.receivers or tuple(available_receivers(args.channel))
     graphs = (args.images_out or Path("reports/rx")) / "graphs"
-    receivers = {n: RunnerReceiver(build_receiver(n, args.channel, args.steps), args.backend, graphs) for n in names}
+    if args.sounding_symbols:  # ICDM's scenario
+        names = args.receivers or INTERFERENCE_RECEIVERS
+        models = {n: build_interference_receiver(n, args.channel, args.steps) for n in names}
+    else:
+        names = args.receivers or tuple(available_receivers(args.channel))
+        models = {n: build_receiver(n, args.channel, args.steps) for n in names}
+    receivers = {n: RunnerReceiver(m, args.backend, graphs) for n, m in models.items()}
     return ImageDecoding(receivers, size, load_codec(args.channel).config.channels, reference, args.images_out)
 
 
@@ -334,7 +360,8 @@ def _receivers(value: str) -> tuple[str, ...]:
 def _add_receiver_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--receivers", type=_receivers, default=(), help="comma list, e.g. jscc,cddm (default: all "
                                                                      "with weights)")
-    p.add_argument("--steps", type=_steps, default=10, help="CDDM sampler steps K, or 'full'")
+    p.add_argument("--steps", type=_steps, default=10, help="diffusion sampler steps K, or 'full' (CDDM's "
+                                                             "m steps, ICDM's 40)")
     p.add_argument("--genie", action="store_true", help="ideal sync and CSI: symbol-level channel, no PHY (fast)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", type=Path, default=None, help="a folder of weights (default: the shipped ones)")

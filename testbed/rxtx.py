@@ -5,6 +5,12 @@ which ``rx`` regenerates from the same seed to report each payload's EVM) or an 
 deep-JSCC symbols or Guo et al.'s (``--transmitter djscc``), which ``rx`` decodes with every
 receiver asked for that takes that kind of payload (PSNR / SSIM against a reference image when
 one is given).
+
+A link whose frames carry sounding symbols (``--sounding-symbols``, both sides) is ICDM's
+scenario: ``tx --image ... --interferer-image ... --sir-db S`` sends the image with the ICDM
+signal codec and adds a synchronous interferer's frames (another image, its own codec) at S dB
+below it, from the same radio; ``rx`` estimates both channels and decodes with the
+interference receivers (jscc, lmmse, icdm).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from dsp.packetizer import Reassembler, RxFrame, RxPayload
 from dsp.receiver import OfdmReceiver
 from radio.base import Radio
 from radio.ring import RingReader
-from testbed.session import frame_bursts
+from testbed.session import frame_bursts, interfered_bursts
 
 
 def link_test_payload(seed: int, frames: int, fmt: FrameFormat) -> np.ndarray:
@@ -74,54 +80,81 @@ def open_radio(choice: RadioChoice, side: str, fmt: FrameFormat) -> Radio:
 
 TRANSMITTERS = ("jscc", "djscc")
 """What ``tx --image`` can send: deep-JSCC symbols (decoded by jscc and cddm) or Guo et al.'s."""
+ICDM_TRANSMITTERS = ("icdm-signal", "icdm-interferer")
+"""The two codecs of ICDM's scenario (models.registry), used by ``tx --interferer-image``."""
 
 
 def image_payload(image: np.ndarray, channel: str, weights: Path | None = None, transmitter: str = "jscc"
                   ) -> tuple[np.ndarray, int]:
-    """An image's symbols (complex64 ``[K]``) from the shipped ``transmitter`` for ``channel``,
-    and their PayloadKind."""
+    """An image's symbols (complex64 ``[K]``) from the shipped ``transmitter`` for ``channel``
+    ("icdm-signal" / "icdm-interferer": the two codecs of ICDM's scenario), and their PayloadKind."""
     import torch
 
-    from models.registry import WEIGHTS_DIR, build_receiver, load_codec
+    from models.data import to_tensor_batch
+    from models.registry import WEIGHTS_DIR, build_receiver, load_codec, load_icdm_codecs
     from models.symbols import latent_to_symbols
     from testbed.loopback import check_image
 
-    if transmitter not in TRANSMITTERS:
+    if transmitter not in TRANSMITTERS + ICDM_TRANSMITTERS:
         raise ConfigError(f"--transmitter {transmitter!r}; expected one of {', '.join(TRANSMITTERS)}")
-    x = torch.from_numpy(np.array(check_image(image, "to send"))).permute(2, 0, 1)[None].float() / 255.0
+    x = to_tensor_batch(check_image(image, "to send")[None])
+    weights = weights or WEIGHTS_DIR
     with torch.no_grad():
         if transmitter == "djscc":
             if x.shape[-1] % 8 or x.shape[-2] % 8:
                 raise ConfigError(f"--transmitter djscc needs image sides that are multiples of 8, got "
                                   f"{x.shape[-1]} x {x.shape[-2]}")
-            sent, _ = build_receiver("djscc", channel, weights_dir=weights or WEIGHTS_DIR).encode(x)
+            sent, _ = build_receiver("djscc", channel, weights_dir=weights).encode(x)
             return latent_to_symbols(sent)[0].numpy(), PayloadKind.DJSCC_LATENT
-        codec = load_codec(channel, weights or WEIGHTS_DIR)
+        if transmitter in ICDM_TRANSMITTERS:
+            codec = load_icdm_codecs(weights)[ICDM_TRANSMITTERS.index(transmitter)]
+        else:
+            codec = load_codec(channel, weights)
         return latent_to_symbols(codec.encoder(x))[0].numpy(), PayloadKind.JSCC_LATENT
 
 
 def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat: int, gap_samples: int,
            record: Path | None = None, snr_db: float = 20.0, cfo_hz: float = 0.0,
-           image: np.ndarray | None = None, channel: str = "awgn", transmitter: str = "jscc") -> dict:
+           image: np.ndarray | None = None, channel: str = "awgn", transmitter: str = "jscc",
+           interferer: np.ndarray | None = None, sir_db: float = 0.0) -> dict:
     """Send the payload ``repeat`` times (payload id = repeat index + 1): the seeded test
-    payload, or ``image`` as the symbols of ``transmitter`` (deep JSCC or Guo et al.'s). With
-    ``--radio loopback`` the air goes to a SigMF recording instead of a radio."""
+    payload, or ``image`` as the symbols of ``transmitter`` (deep JSCC or Guo et al.'s), or,
+    with an ``interferer`` image and a format with sounding symbols, ICDM's scenario (both
+    images through their codecs, the interferer ``sir_db`` below). With ``--radio loopback``
+    the air goes to a SigMF recording instead of a radio."""
+    if (interferer is not None) != (fmt.sounding_symbols > 0):
+        raise ConfigError("tx: an interferer image and sounding symbols go together: give --interferer-image and "
+                          "--sounding-symbols 2 (and --sounding-symbols 2 to rx), or neither")
+    if interferer is not None and image is None:
+        raise ConfigError("tx: --interferer-image needs --image (the wanted user's image)")
     if image is None:
         symbols, kind = link_test_payload(seed, frames, fmt), PayloadKind.TEST_SYMBOLS
-    else:
+    elif interferer is None:
         symbols, kind = image_payload(image, channel, transmitter=transmitter)
+    else:
+        from PIL import Image
+
+        symbols, kind = image_payload(image, channel, transmitter="icdm-signal")
+        resized = np.asarray(Image.fromarray(interferer).resize(image.shape[1::-1], Image.LANCZOS))
+        other, _ = image_payload(resized, channel, transmitter="icdm-interferer")
+
+    def bursts(payload_id: int):
+        if interferer is None:
+            return frame_bursts(symbols, payload_id, fmt, gap_samples, kind)
+        return interfered_bursts(symbols, other, sir_db, payload_id, fmt, gap_samples, kind)
+
     if choice.kind == "loopback":
-        return _tx_to_recording(symbols, kind, fmt, repeat, gap_samples, record, snr_db, cfo_hz, seed)
+        return _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed)
     radio = open_radio(choice, "tx", fmt)
     sent = 0
     started = time.time()
     try:
         if choice.cyclic:
-            radio.send(np.concatenate(list(frame_bursts(symbols, 1, fmt, gap_samples, kind))))
+            radio.send(np.concatenate(list(bursts(1))))
             sent = -(-len(symbols) // fmt.payload_capacity)
         else:
             for rep in tqdm(range(repeat), desc="tx payloads"):
-                for burst in frame_bursts(symbols, rep + 1, fmt, gap_samples, kind):
+                for burst in bursts(rep + 1):
                     radio.send(burst)
                     sent += 1
             radio.send(np.zeros(4 * fmt.frame_len, np.complex64))  # flush the last frame through
@@ -130,7 +163,7 @@ def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat
     return {"frames_sent": sent, "payloads": 1 if choice.cyclic else repeat, "seconds": time.time() - started}
 
 
-def _tx_to_recording(symbols, kind, fmt, repeat, gap_samples, record, snr_db, cfo_hz, seed) -> dict:
+def _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed) -> dict:
     from radio.channel import ChannelConfig
     from radio.loopback import LoopbackRadio
     from radio.sigmf_io import SigmfRecorder
@@ -144,7 +177,7 @@ def _tx_to_recording(symbols, kind, fmt, repeat, gap_samples, record, snr_db, cf
     with LoopbackRadio(channel, seed=seed) as air, SigmfRecorder(record, fmt.sample_rate_hz,
                                                                  hardware="diffair loopback") as recorder:
         for rep in range(repeat):
-            for burst in frame_bursts(symbols, rep + 1, fmt, gap_samples, kind):
+            for burst in bursts(rep + 1):
                 air.send(burst)
                 sent += 1
             recorder.write(air.receive(air.pending))
@@ -195,7 +228,9 @@ class ImageDecoding:
         from PIL import Image
 
         from models.channels import EqualizedSymbols
+        from models.interference import InterferedObservation, InterferedSymbols
         from models.receivers import LatentObservation
+        from testbed.loopback import sinr_of
         from testbed.metrics import psnr_db, ssim
 
         members = {n: r for n, r in self.receivers.items() if payload_kind_of(r) == payload.kind}
@@ -208,7 +243,11 @@ class ImageDecoding:
             return {"error": f"{len(payload.y)} symbols do not fill the {' x '.join(map(str, shape))} latent "
                              f"of a {w} x {h} image"}
         rx = EqualizedSymbols(*(torch.from_numpy(a)[None] for a in (payload.y, payload.gain, payload.noise_var)))
-        obs = LatentObservation.from_symbols(rx, shape, payload.snr_db)
+        if payload.cross is None:
+            obs = LatentObservation.from_symbols(rx, shape, payload.snr_db)
+        else:
+            obs = InterferedObservation.from_interfered(InterferedSymbols(rx, torch.from_numpy(payload.cross)[None]),
+                                                        shape, payload.snr_db, sinr_of(payload.snr_db, payload.sir_db))
         results = {}
         with torch.no_grad():
             for name, receiver in members.items():
@@ -230,6 +269,8 @@ def _payload_summary(payload: RxPayload, reference: np.ndarray | None, images: I
                "frames_expected": payload.frames_expected, "complete": payload.complete,
                "snr_db": payload.snr_db, "cfo_hz": payload.cfo_hz,
                "erased_symbols": int(payload.erased.sum())}
+    if payload.sir_db is not None:
+        summary["sir_db"] = payload.sir_db
     if payload.kind in (PayloadKind.JSCC_LATENT, PayloadKind.DJSCC_LATENT) and images is not None:
         summary["receivers"] = images.decode(payload)
     elif reference is not None and len(reference) == len(payload.y):

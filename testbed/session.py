@@ -30,6 +30,23 @@ def sounding_bursts(symbols: np.ndarray, fmt: FrameFormat) -> list[np.ndarray]:
     return [scale_for_tx(build_sounding_frame(chunk, fmt), fmt)[0] for _, chunk in packetize(symbols, 1, fmt)]
 
 
+def interfered_bursts(symbols: np.ndarray, interferer_symbols: np.ndarray, sir_db: float, payload_id: int,
+                      fmt: FrameFormat, gap_samples: int, kind: int = PayloadKind.JSCC_LATENT) -> Iterator[np.ndarray]:
+    """Bursts of ``frame_bursts`` with a synchronous interferer's frames (``sounding_bursts``
+    of ``interferer_symbols``, same length as ``symbols``) added at ``sir_db`` below them:
+    co-channel interference injected at one transmitter, for a single radio (the two then
+    share its channel). Clipped to full scale 1.0."""
+    amplitude = np.float32(10 ** (-sir_db / 20))
+    for burst, other in zip(frame_bursts(symbols, payload_id, fmt, gap_samples, kind),
+                            sounding_bursts(interferer_symbols, fmt)):
+        burst = burst.copy()
+        burst[gap_samples:] += amplitude * other
+        magnitude = np.abs(burst)
+        over = magnitude > 1.0
+        burst[over] /= magnitude[over]
+        yield burst
+
+
 def receive_frames(radio: Radio, receiver: OfdmReceiver, chunk: int = 65536, idle_timeout_s: float = 2.0,
                    max_samples: int | None = None, on_frames: Callable[[list[RxFrame]], None] | None = None
                    ) -> list[RxFrame]:
