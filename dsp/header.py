@@ -1,6 +1,8 @@
 """The frame header: 80 information bits + CRC-32, K = 7 convolutional code, BPSK.
 
-Fields (bits): payload_id 16, frame_index 16, frame_count 16, payload_symbols 24, kind 8.
+Fields (bits): payload_id 16, frame_index 16, frame_count 16, payload_symbols 24, kind 5,
+sounding 3 (the transmitter's ``FrameFormat.sounding_symbols``: the receiver drops a frame laid
+out differently from its own format instead of reading its data from the wrong symbols).
 The 236 coded bits (+4 zero pad = 240) are block-interleaved and repeated cyclically over
 all header data slots (``header_symbols x N_data``), so larger FFTs get extra diversity.
 """
@@ -17,7 +19,8 @@ from dsp.coding import conv_encode, crc32_bits, hard_decode, interleaver, viterb
 from dsp.errors import SignalError
 from dsp.frame import HEADER_CODED_BITS, FrameFormat
 
-FIELD_BITS = {"payload_id": 16, "frame_index": 16, "frame_count": 16, "payload_symbols": 24, "kind": 8}
+FIELD_BITS = {"payload_id": 16, "frame_index": 16, "frame_count": 16, "payload_symbols": 24, "kind": 5,
+              "sounding": 3}
 INFO_BITS = sum(FIELD_BITS.values())
 
 
@@ -38,6 +41,7 @@ class FrameHeader:
     frame_count: int
     payload_symbols: int
     kind: int = PayloadKind.TEST_SYMBOLS
+    sounding: int = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):

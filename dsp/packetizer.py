@@ -37,7 +37,8 @@ def packetize(symbols: np.ndarray, payload_id: int, fmt: FrameFormat,
     count = -(-len(symbols) // capacity)
     if count >= 1 << FIELD_BITS["frame_count"]:
         raise SignalError(f"payload needs {count} frames; at most {(1 << 16) - 1}")
-    return [(FrameHeader(payload_id, i, count, len(symbols), kind), ordered[i * capacity:(i + 1) * capacity])
+    return [(FrameHeader(payload_id, i, count, len(symbols), kind, fmt.sounding_symbols),
+             ordered[i * capacity:(i + 1) * capacity])
             for i in range(count)]
 
 

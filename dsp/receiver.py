@@ -39,12 +39,15 @@ class ReceiverConfig:
 
 @dataclass
 class ReceiverStats:
-    """Counters over the receiver's life. ``candidates`` holds (frame start, header ok)."""
+    """Counters over the receiver's life. ``candidates`` holds (frame start, header ok);
+    ``format_mismatches`` counts good headers announcing another number of sounding symbols
+    than the receiver's format has (those frames are dropped)."""
 
     samples: int = 0
     bad_samples: int = 0
     detections: int = 0
     header_failures: int = 0
+    format_mismatches: int = 0
     frames_ok: int = 0
     candidates: list[tuple[int, bool]] = field(default_factory=list)
 
@@ -225,6 +228,9 @@ class OfdmReceiver:
             self.stats.candidates.append((start, header is not None))
             if header is None:
                 self.stats.header_failures += 1
+                continue
+            if header.sounding != fmt.sounding_symbols:
+                self.stats.format_mismatches += 1  # its data symbols are not where this format reads them
                 continue
             if any(abs(start + fmt.frame_len - end) < fmt.fft_size for end in self._frame_ends[-4:]):
                 continue  # the same frame found twice (a split detection run)

@@ -191,6 +191,10 @@ def _run_rx(args: argparse.Namespace) -> int:
     else:
         print(f"{report['frames_ok']} frames decoded, {report['header_failures']} header failures, "
               f"{report['overflows']} overflows, {len(report['payloads'])} payloads")
+        if report["format_mismatches"]:
+            print(f"  {report['format_mismatches']} frames dropped: their header announces another number of "
+                  f"sounding symbols than --sounding-symbols {args.sounding_symbols}; start rx with the "
+                  "transmitter's")
         for p in report["payloads"]:
             evm = f", EVM {p['evm_db']:.2f} dB" if p.get("evm_db") is not None else ""
             psnr = "".join(f", {name} {r['psnr_db']:.2f} dB" for name, r in p.get("receivers", {}).items()

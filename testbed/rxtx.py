@@ -122,9 +122,9 @@ def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat
     with an ``interferer`` image and a format with sounding symbols, ICDM's scenario (both
     images through their codecs, the interferer ``sir_db`` below). With ``--radio loopback``
     the air goes to a SigMF recording instead of a radio."""
-    if (interferer is not None) != (fmt.sounding_symbols > 0):
-        raise ConfigError("tx: an interferer image and sounding symbols go together: give --interferer-image and "
-                          "--sounding-symbols 2 (and --sounding-symbols 2 to rx), or neither")
+    if interferer is not None and fmt.sounding_symbols == 0:
+        raise ConfigError("tx: the interferer sounds its channel in the frames' sounding symbols: give "
+                          "--sounding-symbols 2 (and the same to rx)")
     if interferer is not None and image is None:
         raise ConfigError("tx: --interferer-image needs --image (the wanted user's image)")
     if image is None:
@@ -192,6 +192,7 @@ class RxReport:
     frames_ok: int = 0
     detections: int = 0
     header_failures: int = 0
+    format_mismatches: int = 0
     overflows: int = 0
     samples: int = 0
     payloads: list[dict] | None = None
@@ -335,6 +336,7 @@ def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int,
     stats = receiver.stats
     report.frames_ok, report.detections = stats.frames_ok, stats.detections
     report.header_failures, report.samples = stats.header_failures, stats.samples
+    report.format_mismatches = stats.format_mismatches
     return report.__dict__
 
 

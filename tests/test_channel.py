@@ -25,7 +25,7 @@ def test_same_seed_same_channel():
 
 def test_rayleigh_taps_have_unit_mean_power_and_stay_inside_the_delay_limit():
     channel = LoopbackChannel(ChannelConfig(fading="rayleigh", max_delay_samples=6), seed=3)
-    taps = np.stack([channel._taps() for _ in range(4000)])
+    taps = np.stack([channel.draw_taps() for _ in range(4000)])
     assert taps.shape[1] == 7
     assert np.mean(np.sum(np.abs(taps) ** 2, axis=1)) == pytest.approx(1.0, rel=0.05)
 

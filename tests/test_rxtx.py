@@ -127,3 +127,14 @@ def test_icdm_scenario_goes_over_the_air(tmp_path, capsys):
     (payload,) = json.loads(capsys.readouterr().out)["payloads"]
     assert payload["complete"] and abs(payload["sir_db"]) < 1.0
     assert payload["receivers"]["icdm"]["psnr_db"] > payload["receivers"]["jscc"]["psnr_db"] + 1.0
+
+
+def test_rx_drops_frames_laid_out_for_another_sounding_count(tmp_path, capsys):
+    """Frames sent with two sounding symbols, received by a format without: every header
+    decodes, every frame is counted as a format mismatch and dropped, and rx says what to pass."""
+    air = str(tmp_path / "air")
+    assert main(["tx", "--radio", "loopback", "--record", air, "--frames", "3", "--sounding-symbols", "1"]) == 0
+    capsys.readouterr()
+    assert main(["rx", "--radio", "sigmf", "--input", air, "--frames", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "0 frames decoded" in out and "3 frames dropped" in out and "--sounding-symbols 0" in out
