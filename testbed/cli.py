@@ -420,6 +420,9 @@ def _run_loopback(args: argparse.Namespace) -> int:
     for name, r in summary["receivers"].items():
         print(f"{name:>9} {r['psnr_db']:8.2f} {r['ssim']:6.3f} {r['latent_mse_db']:14.2f} {r['latency_ms']:11.1f}  "
               f"{r['backend']} ({r['provider']})")
+    for name, r in summary["receivers"].items():
+        for message in r.get("warnings", []):
+            print(f"warning, {name}: {message}")
     stages = ", ".join(f"{k} {v:.1f} ms" for k, v in summary["latency_ms"].items())
     print(f"stages: {stages}\nreport: {args.out}/")
     return 0

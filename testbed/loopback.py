@@ -21,6 +21,7 @@ import dataclasses
 import json
 import subprocess
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -294,7 +295,9 @@ def run_loopback(options: LoopbackOptions) -> dict:
             observations.append(obs)
             for name in members:
                 receiver = receivers[name]
-                receiver(obs)  # warm-up: the first call pays for allocations
+                with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
+                    warnings.simplefilter("always")
+                    receiver(obs)  # warm-up: the first call pays for allocations
                 started = time.perf_counter()
                 decoded, latent = receiver(obs)
                 latency = 1e3 * (time.perf_counter() - started)
@@ -304,6 +307,8 @@ def run_loopback(options: LoopbackOptions) -> dict:
                                  "latent_mse_db": latent_mse_db(reference[0].numpy(), latent[0].numpy()),
                                  "latency_ms": latency, "backend": options.backend, "provider": receiver.provider,
                                  "frames_ok": link["frames_ok"]}
+                if caught:
+                    results[name]["warnings"] = sorted({str(w.message) for w in caught})
     link = links[0]
     summary = {"receivers": results, "snr_db_true": options.snr_db, "sir_db": options.sir_db, "interferer": kind,
                "sinr_db_true": sinr_of(options.snr_db, options.sir_db), "snr_db_est": link["snr_db_est"],

@@ -111,6 +111,20 @@ def test_loopback_runs_icdm_through_the_phy(tmp_path, capsys):
     assert r["icdm"]["psnr_db"] > r["jscc"]["psnr_db"] + 2.0
 
 
+@pytest.mark.skipif(not ICDM.exists(), reason=f"trained ICDM priors not found at {ICDM}")
+def test_loopback_reports_icdm_outside_its_validated_sinr(tmp_path, capsys):
+    """At SIR -12 dB the estimated SINR is far below ICDM's validated -5 dB: it still decodes,
+    and the report and the table carry the warning."""
+    assert main(["loopback", "--snr-db", "20", "--sir-db", "-12", "--receivers", "icdm", "--steps", "20",
+                 "--out", str(tmp_path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["sinr_db_est"] < -10
+    assert "outside the validated range" in summary["receivers"]["icdm"]["warnings"][0]
+    assert main(["loopback", "--snr-db", "20", "--sir-db", "-12", "--receivers", "icdm", "--steps", "20",
+                 "--out", str(tmp_path)]) == 0
+    assert "warning, icdm: ICDM at SINR" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("args, message", [
     (["--sir-db", "0", "--receivers", "icdm", "--interferer", "async"], "only a synchronous interferer"),
     (["--interferer", "sync"], "without --sir-db"),
