@@ -11,9 +11,9 @@ Shapes: F frames, U used carriers, S OFDM symbols (header + data), P pilots.
   DFT) over every OFDM symbol of the frame, the quieter of the two band edges; against it the SNR without interference (the LTF's noise estimate
   holds noise plus interference: the SINR).
 * Synchronous interferer (fmt.sounding_symbols > 0): its LS channel on the data carriers
-  from the sounding symbols, H_z = mean_q Y_q X*, error variance sigma^2 / Q, and its power
-  mean |H_z|^2 - sigma^2 / Q; the wanted LTF then sees no interference, so its noise
-  estimate is the thermal noise.
+  from the sounding symbols, carried to every data symbol with its phase drift against the
+  wanted signal (``estimate_interferer``), error variance sigma^2 / Q, and its power; the
+  wanted LTF then sees no interference, so its noise estimate is the thermal noise.
 * Tracking (time interpolation): per symbol, the pilots give a common phase and a phase
   slope across carriers (timing drift from the sample-rate offset); both are fitted over
   the frame as straight lines in the symbol index (the common phase then also follows its
@@ -45,22 +45,52 @@ class ChannelEstimate:
 
 @dataclass
 class InterfererEstimate:
-    """A synchronous interferer's channel at the data carriers: h complex64 ``[F, N_data]``,
-    error_var and power float ``[F]`` (its mean received power per data carrier)."""
+    """A synchronous interferer's channel at the data carriers of every data symbol: h
+    complex64 ``[F, S, N_data]``; error_var, power and drift float ``[F]`` (power: its mean
+    received power per data carrier; drift: its phase turn per OFDM symbol relative to the
+    wanted signal's, radians)."""
 
     h: np.ndarray
     error_var: np.ndarray
     power: np.ndarray
+    drift: np.ndarray
 
 
 def estimate_interferer(sounding: np.ndarray, noise_var: np.ndarray, fmt: FrameFormat) -> InterfererEstimate:
-    """LS estimate from the sounding symbols' data carriers ``[F, Q, N_data]`` (phase-tracked),
-    where the interferer sends the LTF sequence; ``noise_var`` ``[F]`` per carrier."""
+    """From the sounding symbols' data carriers ``[F, Q, N_data]`` (phase-tracked for the wanted
+    signal), where the interferer sends the LTF sequence; ``noise_var`` ``[F]`` per carrier.
+
+    LS estimate per sounding symbol q (at symbol index n_q), H_q = Y_q X*. The interferer's
+    phase may turn against the wanted signal's (a residual carrier offset between the two
+    transmitters): with two or more soundings the turn per symbol phi is first read from the
+    closest pair, then refined from the farthest (fmt.sounding_indices puts the last one after
+    the data), phi = angle(sum_k H_b H_a*) / (n_b - n_a); then H(n) = mean_q H_q e^(j phi (n - n_q)),
+    error variance (sigma^2 + its inter-carrier interference) / Q."""
     known = np.conj(fmt.ltf_values[np.searchsorted(fmt.used_carriers, fmt.data_carriers)])
-    h = sounding.mean(axis=1) * known
-    error_var = noise_var / sounding.shape[1]
-    power = np.maximum(np.mean(np.abs(h) ** 2, axis=1) - error_var, 1e-12)
-    return InterfererEstimate(h.astype(np.complex64), error_var, power)
+    per_symbol = sounding * known  # [F, Q, N_data]
+    times = fmt.sounding_indices.astype(np.float64)
+    drift = np.zeros(len(sounding))
+    if len(times) > 1:
+        gaps = np.diff(times)
+        closest = int(np.argmin(gaps))
+        for a, b in ((closest, closest + 1), (0, len(times) - 1)):
+            turn = np.sum(per_symbol[:, b] * np.conj(per_symbol[:, a]), axis=1) * np.exp(
+                -1j * drift * (times[b] - times[a]))
+            drift = drift + np.angle(turn) / (times[b] - times[a])
+    offsets = fmt.data_indices[None, :, None] - times[None, None, :]  # [1, S, Q]
+    rotation = np.exp(1j * drift[:, None, None] * offsets)  # [F, S, Q]
+    h = np.einsum("fsq,fqk->fsk", rotation, per_symbol) / len(times)
+    power = np.maximum(np.mean(np.abs(per_symbol) ** 2, axis=(1, 2)) - noise_var, 1e-12)
+    error_var = (noise_var + interferer_ici(drift, fmt) * power) / len(times)  # its own ICI blurs the soundings
+    return InterfererEstimate(h.astype(np.complex64), error_var, power, drift)
+
+
+def interferer_ici(drift: np.ndarray, fmt: FrameFormat) -> np.ndarray:
+    """The share of a signal's power that a carrier offset of ``drift`` radians per OFDM symbol
+    ``[F]`` spreads onto the other carriers, (pi eps)^2 / 3 for eps = drift / 2 pi * N / (N + CP)
+    subcarrier spacings (small-offset approximation), ``[F]``."""
+    eps = drift / (2 * np.pi) * fmt.fft_size / fmt.symbol_len
+    return (np.pi * eps) ** 2 / 3
 
 
 @lru_cache(maxsize=8)

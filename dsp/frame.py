@@ -2,7 +2,7 @@
 
 A frame, in samples (N = fft_size, CP = cp_len)::
 
-    | STF: 2N | LTF: N/2 guard + 2 x N | header: H x (CP+N) | sounding: Q x (CP+N) | data: S x (CP+N) |
+    | STF: 2N | LTF: N/2 guard + 2 x N | header: H x (CP+N) | [sounding] | data: S x (CP+N) | [sounding] |
 
 * STF (short training field): QPSK on the used carriers that are multiples of 8, so the
   waveform repeats every D = N/8 samples: packet detection and coarse CFO over +/-4
@@ -12,11 +12,12 @@ A frame, in samples (N = fft_size, CP = cp_len)::
   search), LS channel estimate and noise variance (from the difference of the repeats).
 * Header and data OFDM symbols carry pilots (BPSK x a per-symbol polarity sequence) on
   fixed carriers for phase and sample-rate-offset tracking.
-* Sounding (Q = ``sounding_symbols``, 0 by default): symbols that carry the pilots only. A
-  frame-synchronous co-channel transmitter (radio.interferer.SynchronousInterferer: ICDM's
-  interferer) sends the LTF sequence on the data carriers there and stays silent in the
-  preamble, the header and on the pilots, so the receiver estimates its channel apart from
-  the wanted one (docs/phy.md).
+* Sounding (Q = ``sounding_symbols``, 0 by default): symbols that carry the pilots only, the
+  first Q - 1 after the header and the last after the data (so that the receiver can follow
+  the interferer's phase across the frame). A frame-synchronous co-channel transmitter
+  (radio.interferer.SynchronousInterferer: ICDM's interferer) sends the LTF sequence on the
+  data carriers there and stays silent in the preamble, the header and on the pilots, so the
+  receiver estimates its channel apart from the wanted one (docs/phy.md).
 
 Occupancy is 802.11a-like: for N = 64 the used carriers are -26..26 without DC, pilots at
 +/-7 and +/-21, leaving 48 data carriers; for 128 and 256 points the used band scales with N
@@ -63,8 +64,9 @@ class FrameFormat:
     sample_rate_hz: baseband sample rate (only converts CFO and SRO units).
     data_symbols: OFDM data symbols S per frame.
     backoff_db: transmit back-off: frame RMS amplitude is 10^(-backoff_db/20) of full scale 1.0.
-    sounding_symbols: Q, OFDM symbols after the header kept free of data for a synchronous
-        interferer's channel sounding (0 or 1..4; 2 halves the estimate's noise).
+    sounding_symbols: Q, OFDM symbols kept free of data for a synchronous interferer's channel
+        sounding (0..4): Q - 1 after the header, one after the data. 2 lets the receiver follow
+        a small carrier offset between the two transmitters; 3 a larger one.
     """
 
     fft_size: int = 64
@@ -169,10 +171,19 @@ class FrameFormat:
         """Header, sounding and data OFDM symbols."""
         return self.header_symbols + self.sounding_symbols + self.data_symbols
 
-    @property
-    def first_data_symbol(self) -> int:
-        """Index of the first data symbol among the frame's OFDM symbols (header = 0)."""
-        return self.header_symbols + self.sounding_symbols
+    @cached_property
+    def sounding_indices(self) -> np.ndarray:
+        """Indices of the sounding symbols among the frame's OFDM symbols (header = 0), int ``[Q]``."""
+        q, first = self.sounding_symbols, self.header_symbols
+        if q == 0:
+            return np.zeros(0, np.int64)
+        return np.array(list(range(first, first + q - 1)) + [self.symbols_per_frame - 1], np.int64)
+
+    @cached_property
+    def data_indices(self) -> np.ndarray:
+        """Indices of the data symbols among the frame's OFDM symbols (header = 0), int ``[S]``."""
+        rest = np.arange(self.header_symbols, self.symbols_per_frame)
+        return np.setdiff1d(rest, self.sounding_indices)
 
     @cached_property
     def payload_capacity(self) -> int:

@@ -15,7 +15,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from dsp.equalize import mmse_equalize
 from dsp.errors import ConfigError, SignalError
-from dsp.estimation import estimate_channel, estimate_interferer, thermal_snr_db, track_phase, unit_phasor
+from dsp.estimation import (estimate_channel, estimate_interferer, interferer_ici, thermal_snr_db, track_phase,
+                            unit_phasor)
 from dsp.frame import FrameFormat
 from dsp.header import decode_headers
 from dsp.packetizer import RxFrame
@@ -203,18 +204,19 @@ class OfdmReceiver:
         data = symbols[:, :, self._data_in_used] * phase  # [F, S, N_data]
         h = est.h[:, None, self._data_in_used]
         noise = est.noise_var[:, None, None].astype(np.float32) + est.error_var[:, None, self._data_in_used]
-        hs, ds = fmt.header_symbols, fmt.first_data_symbol
-        llr = 4 * np.real(np.conj(h) * data[:, :hs]) / noise
+        llr = 4 * np.real(np.conj(h) * data[:, :fmt.header_symbols]) / noise
         headers = decode_headers(llr, fmt)
-        x_hat, gain, eff_var = mmse_equalize(data[:, ds:], h, noise)
+        x_hat, gain, eff_var = mmse_equalize(data[:, fmt.data_indices], h, noise)
         cross = sir_db = None
         if fmt.sounding_symbols:
-            interferer = estimate_interferer(data[:, hs:ds], est.noise_var, fmt)
-            # x_hat = gain x + cross z + w: the interferer through the wanted user's equalizer,
-            # its estimation error (times |z|^2 = 1) added to w
+            interferer = estimate_interferer(data[:, fmt.sounding_indices], est.noise_var, fmt)
+            # x_hat = gain x + cross z + w: the interferer through the wanted user's equalizer;
+            # its estimation error and its inter-carrier interference (times |z|^2 = 1) join w
             denom = np.abs(h) ** 2 + noise
-            cross = np.broadcast_to(np.conj(h) * interferer.h[:, None, :] / denom, x_hat.shape)
-            eff_var = eff_var + (np.abs(h) ** 2 / denom ** 2 * interferer.error_var[:, None, None]).astype(np.float32)
+            cross = np.conj(h) * interferer.h / denom
+            ici = interferer_ici(interferer.drift, fmt)[:, None, None] * np.abs(cross) ** 2
+            eff_var = eff_var + (np.abs(h) ** 2 / denom ** 2 * interferer.error_var[:, None, None] + ici
+                                 ).astype(np.float32)
             sir_db = 10 * np.log10(est.signal_power / interferer.power)
         frame_starts = self._buf_start + ltf1_at + self.backoff - fmt.ltf_start - fmt.ltf_guard
         return self._accept(headers, x_hat, gain, eff_var, est.snr_db, thermal_snr, cfo, frame_starts, cross, sir_db)

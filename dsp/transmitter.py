@@ -46,7 +46,7 @@ def build_frame(header: FrameHeader, payload: np.ndarray, fmt: FrameFormat) -> n
     grid = np.zeros((fmt.symbols_per_frame, fmt.fft_size), np.complex64)
     data_bins = fmt.bins(fmt.data_carriers)
     grid[:fmt.header_symbols, data_bins] = encode_header(header, fmt)
-    grid[fmt.first_data_symbol:, data_bins] = _data_grid(payload, fmt)
+    grid[fmt.data_indices[:, None], data_bins] = _data_grid(payload, fmt)
     grid[:, fmt.bins(fmt.pilot_carriers)] = fmt.pilot_values(0, fmt.symbols_per_frame)
     return np.concatenate([fmt.stf_waveform, fmt.ltf_waveform, _with_cyclic_prefix(grid, fmt)]).astype(np.complex64)
 
@@ -62,8 +62,8 @@ def build_sounding_frame(payload: np.ndarray, fmt: FrameFormat) -> np.ndarray:
     data_in_used = np.searchsorted(fmt.used_carriers, fmt.data_carriers)
     grid = np.zeros((fmt.symbols_per_frame, fmt.fft_size), np.complex64)
     data_bins = fmt.bins(fmt.data_carriers)
-    grid[fmt.header_symbols:fmt.first_data_symbol, data_bins] = fmt.ltf_values[data_in_used]
-    grid[fmt.first_data_symbol:, data_bins] = _data_grid(payload, fmt)
+    grid[fmt.sounding_indices[:, None], data_bins] = fmt.ltf_values[data_in_used]
+    grid[fmt.data_indices[:, None], data_bins] = _data_grid(payload, fmt)
     silent = np.zeros(fmt.first_symbol_start, np.complex64)
     return np.concatenate([silent, _with_cyclic_prefix(grid, fmt)]).astype(np.complex64)
 

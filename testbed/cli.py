@@ -388,6 +388,9 @@ def _add_loopback(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--interferer-cfo-hz", type=float, default=None,
                    help="the interferer's carrier offset (async, default -12 kHz) or its offset from the wanted "
                         "transmitter's (sync, default 0)")
+    p.add_argument("--sounding-symbols", type=int, default=2,
+                   help="sync: sounding symbols per frame (2 follows a carrier offset between the transmitters up "
+                        "to ~100 Hz, 3 up to ~1 kHz)")
     _add_receiver_flags(p)
     p.add_argument("--backend", choices=["torch", "ort", "trt"], default="torch", help="who runs the receivers")
     p.add_argument("--out", type=Path, default=Path("reports/loopback"))
@@ -403,7 +406,8 @@ def _run_loopback(args: argparse.Namespace) -> int:
                               receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
                               out=args.out, weights=args.weights or WEIGHTS_DIR, backend=args.backend,
                               sir_db=args.sir_db, interferer=args.interferer,
-                              interferer_image=args.interferer_image, interferer_cfo_hz=args.interferer_cfo_hz)
+                              interferer_image=args.interferer_image, interferer_cfo_hz=args.interferer_cfo_hz,
+                              sounding_symbols=args.sounding_symbols)
     summary = run_loopback(options)
     if args.json:
         print(json.dumps(summary))
@@ -439,6 +443,10 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
                    help="add ICDM's interferer at these signal-to-interference-plus-noise ratios: frame-"
                         "synchronous through the PHY, or with --genie at symbol level with perfect CSI (receivers "
                         "jscc,lmmse,icdm by default)")
+    p.add_argument("--interferer-cfo-hz", type=float, default=0.0,
+                   help="--sinr-db through the PHY: the interferer's carrier offset from the wanted transmitter's")
+    p.add_argument("--sounding-symbols", type=int, choices=[1, 2, 3, 4], default=2,
+                   help="--sinr-db through the PHY: sounding symbols per frame")
     _add_receiver_flags(p)
     p.add_argument("--out", type=Path, default=Path("reports/sweep"))
     p.add_argument("--json", action="store_true")
@@ -452,7 +460,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
     options = SweepOptions(data=args.data, limit=args.limit, snr_db=args.snr_db, channels=args.channel,
                            receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
                            cfo_hz=args.cfo_hz,
-                           out=args.out, weights=args.weights or WEIGHTS_DIR, sinr_db=args.sinr_db)
+                           out=args.out, weights=args.weights or WEIGHTS_DIR, sinr_db=args.sinr_db,
+                           interferer_cfo_hz=args.interferer_cfo_hz, sounding_symbols=args.sounding_symbols)
     result = run_sweep(options, progress=not args.json)
     if args.json:
         print(json.dumps(result))

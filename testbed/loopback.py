@@ -51,6 +51,12 @@ BUILTIN_SIDE = 128
 """The built-in image (matplotlib's sample photograph) is centre-cropped and resized to 128 x 128."""
 
 
+SOUNDING_SYMBOLS = 2
+"""Sounding symbols per frame when a synchronous interferer is on the air (FrameFormat): one
+before and one after the data, which follows a carrier offset between the two transmitters
+of up to about +/-100 Hz at 1 MS/s (3 for about +/-1 kHz; docs/phy.md)."""
+
+
 @dataclass(frozen=True)
 class LoopbackOptions:
     """One ``diffair loopback`` run; ``steps`` None is CDDM's full sampler."""
@@ -71,6 +77,7 @@ class LoopbackOptions:
     interferer: str = "auto"
     interferer_image: Path | None = None
     interferer_cfo_hz: float | None = None
+    sounding_symbols: int = SOUNDING_SYMBOLS
 
 
 INTERFERER_KINDS = ("auto", "sync", "async")
@@ -94,6 +101,8 @@ def interferer_kind(options: LoopbackOptions) -> str | None:
     kind = options.interferer
     if kind == "auto":
         kind = "sync" if needs_cross or not options.receivers else "async"
+    if kind == "sync" and not 1 <= options.sounding_symbols <= 4:
+        raise ConfigError(f"--sounding-symbols {options.sounding_symbols}: the synchronous interferer needs 1 to 4")
     if kind == "async" and needs_cross:
         raise ConfigError(f"receiver(s) {', '.join(needs_cross)} need the interferer's channel, which only a "
                           "synchronous interferer lets the PHY estimate: use --interferer sync")
@@ -155,9 +164,6 @@ def loopback_interferer(fmt: FrameFormat, channel: ChannelConfig, sir_db: float,
                       seed=seed + 1, passband=(2 * fmt.used_half_width + 3) / fmt.fft_size)
 
 
-SOUNDING_SYMBOLS = 2
-"""Sounding symbols per frame when a synchronous interferer is on the air (FrameFormat)."""
-
 
 def sir_for_sinr(snr_db: float, sinr_db: float) -> float:
     """The signal-to-interference ratio that, with the SNR, makes the SINR (powers add)."""
@@ -171,7 +177,8 @@ def sinr_of(snr_db: float, sir_db: float | None) -> float:
 
 def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: float, seed: int, fmt: FrameFormat,
                 sir_db: float | None = None, interferer_cfo_hz: float | None = None,
-                interferer_symbols: np.ndarray | None = None) -> tuple[EqualizedSymbols | InterferedSymbols, dict]:
+                interferer_symbols: np.ndarray | None = None, sounding_symbols: int = SOUNDING_SYMBOLS
+                ) -> tuple[EqualizedSymbols | InterferedSymbols, dict]:
     """One payload of complex symbols ``[K]`` through packetizer, PHY and loopback channel;
     returns the per-symbol statistics ``[1, K]`` (erasures where frames were lost) and the
     link figures (frames, SINR / SNR / CFO estimates, stage latencies).
@@ -179,14 +186,14 @@ def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: f
     With ``sir_db``, a second transmitter shares the air: unsynchronized, sending test
     symbols at its own carrier offset ``interferer_cfo_hz`` (default -12 kHz), or, given its
     payload ``interferer_symbols`` ``[K]``, frame-synchronous (ICDM's interferer: frames with
-    SOUNDING_SYMBOLS sounding symbols, carrier offset ``interferer_cfo_hz`` from the wanted
+    ``sounding_symbols`` sounding symbols, carrier offset ``interferer_cfo_hz`` from the wanted
     transmitter's, default 0), and then the statistics are ``InterferedSymbols`` with its
     per-symbol coefficient W_z."""
     synchronous = interferer_symbols is not None
     if synchronous and sir_db is None:
         raise ConfigError("through_phy: interferer_symbols given without sir_db")
     if synchronous:
-        fmt = dataclasses.replace(fmt, sounding_symbols=SOUNDING_SYMBOLS)
+        fmt = dataclasses.replace(fmt, sounding_symbols=sounding_symbols)
     channel = ChannelConfig(
         snr_db=snr_db, signal_power=10 ** (-fmt.backoff_db / 10), bandwidth_fraction=fmt.bandwidth_fraction,
         sample_rate_hz=fmt.sample_rate_hz, fading="rayleigh" if channel_type == "rayleigh" else "none",
@@ -283,7 +290,8 @@ def run_loopback(options: LoopbackOptions) -> dict:
                         "thermal_snr_db_est": options.snr_db, "sir_db_est": None, "cfo_hz_est": None}
             else:
                 rx, link = through_phy(symbols, options.snr_db, options.channel, options.cfo_hz, options.seed, fmt,
-                                       options.sir_db, options.interferer_cfo_hz, interferer_symbols)
+                                       options.sir_db, options.interferer_cfo_hz, interferer_symbols,
+                                       options.sounding_symbols)
             snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else options.snr_db
             # async: the LTF's estimate already counts the interference; sync: the LTF sees none
             link["sinr_db_est"] = sinr_of(snr_used, link["sir_db_est"]) if kind == "sync" else link["snr_db_est"]

@@ -52,6 +52,8 @@ class SweepOptions:
     weights: Path = WEIGHTS_DIR
     batch: int = 256
     sinr_db: tuple[float, ...] = ()
+    interferer_cfo_hz: float = 0.0
+    sounding_symbols: int = 2
 
 
 def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Tensor, scores: dict) -> None:
@@ -139,7 +141,8 @@ def _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db,
             else:
                 flat, link = through_phy(signal.reshape(-1).numpy(), snr_db, channel, options.cfo_hz,
                                          options.seed + start, fmt, sir_for_sinr(snr_db, sinr_db),
-                                         interferer_symbols=interference.reshape(-1).numpy())
+                                         options.interferer_cfo_hz, interference.reshape(-1).numpy(),
+                                         options.sounding_symbols)
                 rx = _per_image(flat, signal.shape)
                 snr_used = snr_db if link["snr_db_est"] is None else link["snr_db_est"]
                 sinr_used = sinr_of(snr_used, link["sir_db_est"])
@@ -148,7 +151,8 @@ def _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db,
             _score(receivers, obs, x, z, scores)
     point = {"channel": channel, "snr_db": snr_db, "sinr_db": sinr_db}
     if estimates:
-        point["sinr_db_est"] = float(np.mean(estimates))
+        point |= {"sinr_db_est": float(np.mean(estimates)), "interferer_cfo_hz": options.interferer_cfo_hz,
+                  "sounding_symbols": options.sounding_symbols}
     return _rows(scores, point, len(wanted), options.genie)
 
 
