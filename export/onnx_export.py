@@ -106,7 +106,7 @@ def example_inputs(kind: str, channels: int, side: int, batch: int, steps: int |
         zeros = torch.zeros(lat)
         return (y, gain, noise_var, cross, torch.as_tensor(visit, dtype=torch.float32),
                 torch.as_tensor(schedule.alphas_cumprod[visit], dtype=torch.float32), zeros, zeros,
-                torch.tensor([2.5, 1.5]))
+                torch.tensor([2.5, 1.5, 0.0]))
     plan = sampler_plan(NoiseSchedule(), 10.0, steps).padded(steps)
     if kind == "djscc":
         noise = torch.randn(batch, latent_channels, side // 4, side // 4, generator=g)

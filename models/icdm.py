@@ -42,6 +42,9 @@ from models.sampler import corrected_step, ddim_step
 from models.schedule import NoiseSchedule
 
 VALIDATED_SINR_DB = (-5.0, 10.0)
+MIN_VALIDATED_STEPS = 10
+"""Below 10 evaluations per prior the trained sampler diverges under every guidance setting
+tried (K = 5: latent MSE +24.7 dB with the K = 10 table, at best -1.6 dB; docs/icdm.md)."""
 
 
 def lambda_grid(schedule: NoiseSchedule, count: int) -> np.ndarray:
@@ -58,10 +61,18 @@ def lambda_grid(schedule: NoiseSchedule, count: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Guidance:
-    """Weights of the likelihood term for the wanted signal (Lambda) and the interference (beta)."""
+    """Weights of the likelihood term for the wanted signal (Lambda) and the interference
+    (beta), and where the UniC corrector runs: at the steps whose alpha_bar exceeds
+    ``corrector_from`` (0: every step; with few steps and strong guidance, correcting the
+    noisy first steps overshoots)."""
 
     signal: float = 1.0
     interference: float = 1.0
+    corrector_from: float = 0.0
+
+    def tensor(self) -> torch.Tensor:
+        """(Lambda, beta, corrector_from) ``[3]``: the sampler's ``guidance`` input."""
+        return torch.tensor([self.signal, self.interference, self.corrector_from])
 
 
 GUIDANCE_TABLES = {
@@ -71,24 +82,32 @@ GUIDANCE_TABLES = {
              (10.0, Guidance(2.0, 3.0))),
 }
 """Per channel type, (SINR dB, guidance): the best of a grid at K = 20, SNR 20 dB, 256 training
-images (docs/icdm.md); beyond the ends the end values hold. For K >= TABLE_MIN_STEPS only."""
+images (docs/icdm.md); beyond the ends the end values hold. For K >= TABLE_MIN_STEPS."""
 
 TABLE_MIN_STEPS = 20
-"""Below 20 steps guidance above ~1.5 makes the sampler diverge (measured at K = 10), so fewer
-steps use the Bayesian weighting (1, 1), which is also the best there."""
+"""GUIDANCE_TABLES hold from 20 steps; fewer use FEW_STEP_TABLES."""
+
+FEW_STEP_TABLES = {
+    "rayleigh": ((-5.0, Guidance(2.5, 1.5, 0.3)), (0.0, Guidance(2.0, 1.5, 0.3)), (5.0, Guidance(2.0, 2.0, 0.3)),
+                 (10.0, Guidance(1.5, 3.0, 0.3))),
+    "awgn": ((-5.0, Guidance()), (10.0, Guidance())),
+}
+"""As GUIDANCE_TABLES, tuned at K = 10 (same images): with every step corrected, guidance above
+~1.5 diverges; without the corrector in the noisy half (alpha_bar <= 0.3) strong guidance holds
+again and wins over Rayleigh (1.3 to 2.4 dB), not over AWGN, where (1, 1) corrected throughout
+stays best."""
 
 
 def guidance_for_sinr(sinr_db: float, channel: str = "rayleigh", steps: int = TABLE_MIN_STEPS) -> Guidance:
-    """The channel's GUIDANCE_TABLES entry interpolated linearly in SINR (dB) for ``steps`` >=
-    TABLE_MIN_STEPS, else (1, 1)."""
+    """The channel's table entry (GUIDANCE_TABLES from TABLE_MIN_STEPS steps, FEW_STEP_TABLES
+    below) interpolated linearly in SINR (dB); the corrector setting of the nearest entry."""
     if channel not in GUIDANCE_TABLES:
         raise ConfigError(f"ICDM guidance: channel {channel!r}; expected one of {', '.join(GUIDANCE_TABLES)}")
-    if steps < TABLE_MIN_STEPS:
-        return Guidance()
-    table = GUIDANCE_TABLES[channel]
+    table = (GUIDANCE_TABLES if steps >= TABLE_MIN_STEPS else FEW_STEP_TABLES)[channel]
     points = [p for p, _ in table]
+    nearest = table[int(np.argmin(np.abs(np.array(points) - sinr_db)))][1]
     return Guidance(float(np.interp(sinr_db, points, [g.signal for _, g in table])),
-                    float(np.interp(sinr_db, points, [g.interference for _, g in table])))
+                    float(np.interp(sinr_db, points, [g.interference for _, g in table])), nearest.corrector_from)
 
 
 def complex_multiply(c: torch.Tensor, v: torch.Tensor, conjugate: bool = False) -> torch.Tensor:
@@ -110,10 +129,10 @@ def icdm_separate(prior_x: torch.nn.Module, prior_z: torch.nn.Module, y: torch.T
 
     y, gain, thermal_var, cross: ``[B, C, H, W]`` as in ``InterferedObservation``; t, alpha:
     the grid's steps and alpha_bar values ``[K]`` (decreasing t); x_start, z_start: the chains'
-    start ``[B, C, H, W]``; guidance: (Lambda, beta) ``[2]``. Returns the (wanted, interference)
-    latent estimates, encoder units.
+    start ``[B, C, H, W]``; guidance: (Lambda, beta, corrector_from) ``[3]`` (``Guidance``).
+    Returns the (wanted, interference) latent estimates, encoder units.
     """
-    weight_x, weight_z = guidance[0], guidance[1]
+    weight_x, weight_z, corrector_from = guidance[0], guidance[1], guidance[2]
     y = y * 2 ** 0.5  # unit variance per real dimension
     cross_re, cross_im = cross.chunk(2, dim=1)
     spread = gain.square() + (cross_re.square() + cross_im.square()).repeat(1, 2, 1, 1)  # W_x^2 + |W_z|^2
@@ -131,8 +150,9 @@ def icdm_separate(prior_x: torch.nn.Module, prior_z: torch.nn.Module, y: torch.T
     for k in range(1, t.shape[0]):
         x_pred, z_pred = ddim_step(x, eps_x, alpha[k - 1], alpha[k]), ddim_step(z, eps_z, alpha[k - 1], alpha[k])
         new_x, new_z = guided(x_pred, z_pred, k)
-        x = corrected_step(x, eps_x, new_x, alpha[k - 1], alpha[k])
-        z = corrected_step(z, eps_z, new_z, alpha[k - 1], alpha[k])
+        correct = (alpha[k] > corrector_from).to(x.dtype)  # 1: UniC, 0: the DDIM prediction as it is
+        x = x_pred + correct * (corrected_step(x, eps_x, new_x, alpha[k - 1], alpha[k]) - x_pred)
+        z = z_pred + correct * (corrected_step(z, eps_z, new_z, alpha[k - 1], alpha[k]) - z_pred)
         eps_x, eps_z = new_x, new_z
     a, s = alpha[-1].sqrt(), (1 - alpha[-1]).sqrt()
     return (x - s * eps_x) / a / 2 ** 0.5, (z - s * eps_z) / a / 2 ** 0.5
@@ -177,6 +197,9 @@ class ICDMReceiver(torch.nn.Module):
         if not isinstance(obs, InterferedObservation):
             raise ConfigError("receiver 'icdm' needs a link with a synchronous interferer (its coefficient W_z per "
                               "symbol): `diffair loopback --sir-db ...` or `diffair sweep --sinr-db ...`")
+        if self.steps < MIN_VALIDATED_STEPS:
+            warnings.warn(f"ICDM with {self.steps} steps per prior: below {MIN_VALIDATED_STEPS} the sampler diverges "
+                          "(docs/icdm.md); use --steps 10 or more", stacklevel=3)
         lo, hi = VALIDATED_SINR_DB
         if not lo <= obs.sinr_db <= hi:
             warnings.warn(f"ICDM at SINR {obs.sinr_db:g} dB: outside the validated range {lo:g} to {hi:g} dB",
@@ -190,7 +213,7 @@ class ICDMReceiver(torch.nn.Module):
         t, alpha = self.grid()
         return {"y": obs.y, "gain": obs.gain, "thermal_var": obs.thermal_var, "cross": obs.cross, "t": t,
                 "alpha": alpha, "x_start": x, "z_start": z,
-                "guidance": torch.tensor([guidance.signal, guidance.interference])}
+                "guidance": guidance.tensor()}
 
     def separate(self, obs: InterferedObservation) -> tuple[torch.Tensor, torch.Tensor]:
         """Estimates of the wanted and the interfering latent, encoder units ``[B, C, H, W]``."""

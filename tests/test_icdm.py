@@ -60,7 +60,8 @@ def test_guidance_follows_the_table_between_its_points():
     assert guidance_for_sinr(-2.5) == Guidance(2.75, 1.5)
     assert guidance_for_sinr(7.0) == Guidance(2.0, 3.0)
     assert guidance_for_sinr(-20.0) == Guidance(3.0, 1.5) and guidance_for_sinr(30.0) == Guidance(2.0, 3.0)
-    assert guidance_for_sinr(0.0, steps=10) == Guidance(1.0, 1.0)
+    assert guidance_for_sinr(0.0, steps=10) == Guidance(2.0, 1.5, 0.3)
+    assert guidance_for_sinr(3.0, "awgn", steps=10) == Guidance()
     assert guidance_for_sinr(0.0, "awgn") == Guidance(2.0, 3.0)
     with pytest.raises(ConfigError, match="channel 'rician'"):
         guidance_for_sinr(0.0, "rician")
@@ -84,6 +85,8 @@ def test_icdm_refuses_a_link_without_interferer_and_warns_outside_its_range():
         receiver.denoise(plain)
     _, obs = _observation("awgn", snr_db=30.0, sinr_db=20.0)
     with pytest.warns(UserWarning, match="outside the validated range"):
+        receiver.denoise(obs)
+    with pytest.warns(UserWarning, match="below 10 the sampler diverges"):
         receiver.denoise(obs)
     with pytest.raises(ConfigError, match="start = 'middle'"):
         ICDMReceiver(GaussianPrior(), GaussianPrior(), None, start="middle")
@@ -144,7 +147,7 @@ def test_interference_sweep_runs_and_reports(tmp_path):
     images = np.random.default_rng(0).integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
     np.savez(tmp_path / "d.npz", x_test=images, y_test=np.array([2, 0] * 6, dtype=np.uint8))
     options = SweepOptions(data=tmp_path / "d.npz", limit=4, snr_db=(20.0,), sinr_db=(0.0, 12.0),
-                           channels=("rayleigh",), steps=3, out=tmp_path / "out", weights=weights, batch=4)
+                           channels=("rayleigh",), steps=10, out=tmp_path / "out", weights=weights, batch=4)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         results = run_sweep(options, progress=False)["results"]
