@@ -202,6 +202,9 @@ def _run_rx(args: argparse.Namespace) -> int:
             sir = f", SIR {p['sir_db']:.1f} dB" if "sir_db" in p else ""
             print(f"  payload {p['payload_id']}: {p['frames_received']}/{p['frames_expected']} frames, "
                   f"SNR {p['snr_db']:.1f} dB{sir}, CFO {p['cfo_hz']:.0f} Hz{evm}{psnr}")
+            for name, r in p.get("receivers", {}).items():
+                for message in r.get("warnings", []) if isinstance(r, dict) else []:
+                    print(f"    warning, {name}: {message}")
     return 0
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,8 +253,13 @@ class ImageDecoding:
         results = {}
         with torch.no_grad():
             for name, receiver in members.items():
-                image = receiver(obs)[0][0].clamp(0, 1).permute(1, 2, 0).numpy()
+                with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
+                    warnings.simplefilter("always")
+                    image = receiver(obs)[0][0].clamp(0, 1).permute(1, 2, 0).numpy()
                 entry = {"backend": receiver.backend, "provider": receiver.provider}
+                notes = sorted({str(w.message) for w in caught if issubclass(w.category, UserWarning)})
+                if notes:
+                    entry["warnings"] = notes
                 if self.reference is not None:
                     entry |= {"psnr_db": psnr_db(self.reference / 255.0, image),
                               "ssim": ssim(self.reference / 255.0, image)}

@@ -127,6 +127,11 @@ def test_icdm_scenario_goes_over_the_air(tmp_path, capsys):
     (payload,) = json.loads(capsys.readouterr().out)["payloads"]
     assert payload["complete"] and abs(payload["sir_db"]) < 1.0
     assert payload["receivers"]["icdm"]["psnr_db"] > payload["receivers"]["jscc"]["psnr_db"] + 1.0
+    assert "warnings" not in payload["receivers"]["icdm"]
+    assert main(["rx", "--radio", "sigmf", "--input", air, "--reference", "--sounding-symbols", "2", "--steps", "5",
+                 "--receivers", "icdm", "--json"]) == 0
+    (payload,) = json.loads(capsys.readouterr().out)["payloads"]
+    assert "below 10 the sampler diverges" in payload["receivers"]["icdm"]["warnings"][0]
 
 
 def test_rx_drops_frames_laid_out_for_another_sounding_count(tmp_path, capsys):
