@@ -66,8 +66,7 @@ def estimate_interferer(sounding: np.ndarray, noise_var: np.ndarray, fmt: FrameF
     closest pair, then refined from the farthest (fmt.sounding_indices puts the last one after
     the data), phi = angle(sum_k H_b H_a*) / (n_b - n_a); then H(n) = mean_q H_q e^(j phi (n - n_q)),
     error variance (sigma^2 + its inter-carrier interference) / Q."""
-    known = np.conj(fmt.ltf_values[np.searchsorted(fmt.used_carriers, fmt.data_carriers)])
-    per_symbol = sounding * known  # [F, Q, N_data]
+    per_symbol = sounding * np.conj(fmt.sounding_values)  # [F, Q, N_data]
     times = fmt.sounding_indices.astype(np.float64)
     drift = np.zeros(len(sounding))
     if len(times) > 1:

@@ -224,6 +224,12 @@ class FrameFormat:
         """Known LTF value on every used carrier, complex64 ``[N_used]``."""
         return self._rng_sequences["ltf_values"]
 
+    @property
+    def sounding_values(self) -> np.ndarray:
+        """What a synchronous interferer sends on the data carriers of a sounding symbol: the
+        LTF sequence there, complex64 ``[N_data]``."""
+        return self.ltf_values[np.searchsorted(self.used_carriers, self.data_carriers)]
+
     def pilot_values(self, first_symbol: int, count: int) -> np.ndarray:
         """Pilot values of OFDM symbols ``first_symbol .. first_symbol+count-1`` (header = 0),
         float32 ``[count, N_pilot]``: base sequence x polarity of the symbol (period 127)."""

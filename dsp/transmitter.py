@@ -59,10 +59,9 @@ def build_sounding_frame(payload: np.ndarray, fmt: FrameFormat) -> np.ndarray:
     data carriers have the wanted frame's per-carrier power."""
     if fmt.sounding_symbols == 0:
         raise SignalError("build_sounding_frame: the frame format has no sounding symbols (sounding_symbols = 0)")
-    data_in_used = np.searchsorted(fmt.used_carriers, fmt.data_carriers)
     grid = np.zeros((fmt.symbols_per_frame, fmt.fft_size), np.complex64)
     data_bins = fmt.bins(fmt.data_carriers)
-    grid[fmt.sounding_indices[:, None], data_bins] = fmt.ltf_values[data_in_used]
+    grid[fmt.sounding_indices[:, None], data_bins] = fmt.sounding_values
     grid[fmt.data_indices[:, None], data_bins] = _data_grid(payload, fmt)
     silent = np.zeros(fmt.first_symbol_start, np.complex64)
     return np.concatenate([silent, _with_cyclic_prefix(grid, fmt)]).astype(np.complex64)
@@ -79,8 +78,13 @@ def scale_for_tx(frame: np.ndarray, fmt: FrameFormat) -> tuple[np.ndarray, int]:
 
     Returns the samples (complex64, |x| <= 1) and how many were clipped.
     """
-    scaled = frame * np.float32(10 ** (-fmt.backoff_db / 20))
-    magnitude = np.abs(scaled)
+    return clip_to_full_scale(frame * np.float32(10 ** (-fmt.backoff_db / 20)))
+
+
+def clip_to_full_scale(samples: np.ndarray) -> tuple[np.ndarray, int]:
+    """Samples with magnitudes above 1.0 cut to 1.0 (phase kept), complex64, and how many were."""
+    samples = samples.astype(np.complex64)
+    magnitude = np.abs(samples)
     over = magnitude > 1.0
-    scaled[over] /= magnitude[over]
-    return scaled.astype(np.complex64), int(np.count_nonzero(over))
+    samples[over] /= magnitude[over]
+    return samples, int(np.count_nonzero(over))

@@ -169,8 +169,8 @@ class ICDMReceiver(torch.nn.Module):
     """Two priors sampled jointly, then the wanted user's decoder.
 
     prior_x / prior_z: ``LatentPrior`` networks of the wanted and the interfering codec's
-    latents; steps: evaluations per prior (the paper: 40); guidance: fixed (Lambda, beta), or
-    None for the ``channel``'s GUIDANCE_TABLES entry at the observation's SINR.
+    latents; steps: evaluations per prior (the paper: 40); guidance: a fixed ``Guidance``, or
+    None for the ``channel``'s table entry at the observation's SINR (``guidance_for_sinr``).
     """
 
     name = "icdm"
@@ -193,7 +193,7 @@ class ICDMReceiver(torch.nn.Module):
 
     def inputs(self, obs: InterferedObservation) -> dict[str, torch.Tensor]:
         """The sampler's inputs for ``obs``, by ``export.graphs.ICDMGraph.inputs`` name: the
-        observation, the step grid, the two starting points and (Lambda, beta)."""
+        observation, the step grid, the two starting points and the guidance."""
         if not isinstance(obs, InterferedObservation):
             raise ConfigError("receiver 'icdm' needs a link with a synchronous interferer (its coefficient W_z per "
                               "symbol): `diffair loopback --sir-db ...` or `diffair sweep --sinr-db ...`")

@@ -51,13 +51,18 @@ def transmit_filter(passband: float) -> np.ndarray:
     return firwin(TX_FILTER_TAPS, passband, window=("kaiser", 8.0)).astype(np.float32)
 
 
-class Interferer:
-    synchronous = False
+def _check_sir(owner: str, sir_db: float) -> None:
+    if not -30.0 <= sir_db <= 60.0:
+        raise ConfigError(f"{owner}: sir_db = {sir_db!r}; expected a value in [-30, 60] dB")
 
+
+class Interferer:
     """bursts: complex64 ``[n_i]`` each, the transmitter's frames at unit mean power or any
     power (each is normalized to unit mean power, then scaled to the SIR); path: the
     interferer's own impairments (its ``snr_db`` must be None); sir_db: in [-30, 60] dB;
     passband: the transmit filter's two-sided passband / sample rate, or None for none."""
+
+    synchronous = False
 
     def __init__(self, bursts: list[np.ndarray], path: ChannelConfig, sir_db: float, signal_power: float,
                  seed: int = 0, passband: float | None = None):
@@ -66,8 +71,7 @@ class Interferer:
         if path.snr_db is not None:
             raise ConfigError(f"Interferer path: snr_db = {path.snr_db!r}; expected None (the wanted link adds "
                               "the receiver's noise)")
-        if not -30.0 <= sir_db <= 60.0:
-            raise ConfigError(f"Interferer: sir_db = {sir_db!r}; expected a value in [-30, 60] dB")
+        _check_sir("Interferer", sir_db)
         amplitude = np.sqrt(signal_power * 10 ** (-sir_db / 10))
         taps = None if passband is None else transmit_filter(passband)
         self.bursts = []
@@ -108,8 +112,7 @@ class SynchronousInterferer:
                  seed: int = 0):
         if not bursts:
             raise ConfigError("SynchronousInterferer: no bursts to send")
-        if not -30.0 <= sir_db <= 60.0:
-            raise ConfigError(f"SynchronousInterferer: sir_db = {sir_db!r}; expected a value in [-30, 60] dB")
+        _check_sir("SynchronousInterferer", sir_db)
         if abs(cfo_offset_hz) > path.sample_rate_hz / 2:
             raise ConfigError(f"SynchronousInterferer: cfo_offset_hz = {cfo_offset_hz!r}; expected less than half "
                               "the sample rate")

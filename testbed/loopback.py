@@ -126,13 +126,18 @@ BUILTIN_INTERFERER_IMAGE = "Minduka_Present_Blue_Pack.png"
 """The synchronous interferer's default image: another of matplotlib's samples."""
 
 
-def interferer_image(path: Path | None, shape: tuple[int, ...]) -> np.ndarray:
-    """The synchronous interferer's image (a file, or the built-in one) resized to the wanted
-    image's ``shape`` (H, W, 3), so that its latent has the wanted one's length."""
+def resized_like(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``image`` (H', W', 3) uint8 resized to ``shape`` (H, W, ...): a synchronous interferer's
+    image at the wanted image's size, so that its latent has the wanted one's length."""
     from PIL import Image
 
-    image = load_image(path) if path is not None else builtin_image(BUILTIN_INTERFERER_IMAGE)
     return np.asarray(Image.fromarray(image).resize((shape[1], shape[0]), Image.LANCZOS))
+
+
+def interferer_image(path: Path | None, shape: tuple[int, ...]) -> np.ndarray:
+    """The synchronous interferer's image (a file, or the built-in one) at the wanted image's
+    ``shape``."""
+    return resized_like(load_image(path) if path is not None else builtin_image(BUILTIN_INTERFERER_IMAGE), shape)
 
 
 def check_image(image: np.ndarray, source: str) -> np.ndarray:
@@ -162,7 +167,6 @@ def loopback_interferer(fmt: FrameFormat, channel: ChannelConfig, sir_db: float,
                          cfo_hz=cfo_hz, sro_ppm=20.0, gap_samples=(0, fmt.fft_size))
     return Interferer(list(frame_bursts(symbols, payload_id, fmt, 0)), path, sir_db, channel.signal_power,
                       seed=seed + 1, passband=(2 * fmt.used_half_width + 3) / fmt.fft_size)
-
 
 
 def sir_for_sinr(snr_db: float, sinr_db: float) -> float:

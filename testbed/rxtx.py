@@ -133,11 +133,10 @@ def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat
     elif interferer is None:
         symbols, kind = image_payload(image, channel, transmitter=transmitter)
     else:
-        from PIL import Image
+        from testbed.loopback import resized_like
 
         symbols, kind = image_payload(image, channel, transmitter="icdm-signal")
-        resized = np.asarray(Image.fromarray(interferer).resize(image.shape[1::-1], Image.LANCZOS))
-        other, _ = image_payload(resized, channel, transmitter="icdm-interferer")
+        other, _ = image_payload(resized_like(interferer, image.shape), channel, transmitter="icdm-interferer")
 
     def bursts(payload_id: int):
         if interferer is None:

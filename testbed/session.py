@@ -10,7 +10,7 @@ from dsp.frame import FrameFormat
 from dsp.header import PayloadKind
 from dsp.packetizer import RxFrame, packetize
 from dsp.receiver import OfdmReceiver
-from dsp.transmitter import build_frame, build_sounding_frame, scale_for_tx
+from dsp.transmitter import build_frame, build_sounding_frame, clip_to_full_scale, scale_for_tx
 from radio.base import Radio
 
 
@@ -41,10 +41,7 @@ def interfered_bursts(symbols: np.ndarray, interferer_symbols: np.ndarray, sir_d
                             sounding_bursts(interferer_symbols, fmt)):
         burst = burst.copy()
         burst[gap_samples:] += amplitude * other
-        magnitude = np.abs(burst)
-        over = magnitude > 1.0
-        burst[over] /= magnitude[over]
-        yield burst
+        yield clip_to_full_scale(burst)[0]
 
 
 def receive_frames(radio: Radio, receiver: OfdmReceiver, chunk: int = 65536, idle_timeout_s: float = 2.0,

@@ -33,7 +33,7 @@ from models.registry import (INTERFERENCE_RECEIVERS, INTERFERER_CLASSES, SIGNAL_
                              available_receivers, build_interference_receiver, build_receiver, load_codec,
                              load_icdm_codecs)
 from models.symbols import latent_to_symbols
-from testbed.loopback import check_image, sinr_of, sir_for_sinr, through_phy, transmitter_groups
+from testbed.loopback import SOUNDING_SYMBOLS, check_image, sinr_of, sir_for_sinr, through_phy, transmitter_groups
 from testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
 
 
@@ -53,7 +53,7 @@ class SweepOptions:
     batch: int = 256
     sinr_db: tuple[float, ...] = ()
     interferer_cfo_hz: float = 0.0
-    sounding_symbols: int = 2
+    sounding_symbols: int = SOUNDING_SYMBOLS
 
 
 def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Tensor, scores: dict) -> None:
