@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from dsp.frame import FrameFormat
+from diffair.dsp.frame import FrameFormat
 
 
 @dataclass

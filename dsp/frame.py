@@ -34,7 +34,7 @@ from functools import cached_property
 
 import numpy as np
 
-from dsp.errors import ConfigError
+from diffair.dsp.errors import ConfigError
 
 HEADER_CODED_BITS = 240
 """Coded header bits: (80 info + 32 CRC + 6 tail) x 2 = 236, padded to 240."""
@@ -86,6 +86,11 @@ class FrameFormat:
         _check("backoff_db", self.backoff_db, "a value in [0, 30] dB", 0.0 <= self.backoff_db <= 30.0)
         _check("sounding_symbols", self.sounding_symbols, "an integer in [0, 4]",
                isinstance(self.sounding_symbols, int) and 0 <= self.sounding_symbols <= 4)
+
+    @property
+    def tx_power(self) -> float:
+        """Mean power of a transmitted frame, 10^(-backoff_db / 10) of full scale (what an SNR refers to)."""
+        return 10 ** (-self.backoff_db / 10)
 
     @classmethod
     def for_fft(cls, fft_size: int, **overrides) -> "FrameFormat":

@@ -15,9 +15,9 @@ from enum import IntEnum
 
 import numpy as np
 
-from dsp.coding import conv_encode, crc32_bits, hard_decode, interleaver, viterbi_decode
-from dsp.errors import SignalError
-from dsp.frame import HEADER_CODED_BITS, FrameFormat
+from diffair.dsp.coding import conv_encode, crc32_bits, hard_decode, interleaver, viterbi_decode
+from diffair.dsp.errors import SignalError
+from diffair.dsp.frame import HEADER_CODED_BITS, FrameFormat
 
 FIELD_BITS = {"payload_id": 16, "frame_index": 16, "frame_count": 16, "payload_symbols": 24, "kind": 5,
               "sounding": 3}

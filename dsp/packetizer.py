@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dsp.errors import SignalError
-from dsp.frame import FrameFormat
-from dsp.header import FIELD_BITS, FrameHeader, PayloadKind
-from dsp.transmitter import check_symbols
+from diffair.dsp.errors import SignalError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.header import FIELD_BITS, FrameHeader, PayloadKind
+from diffair.dsp.transmitter import check_symbols
 
 
 def payload_permutation(length: int) -> np.ndarray:

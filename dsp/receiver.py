@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from dsp.equalize import mmse_equalize
-from dsp.errors import ConfigError, SignalError
-from dsp.estimation import (estimate_channel, estimate_interferer, interferer_ici, thermal_snr_db, track_phase,
+from diffair.dsp.equalize import mmse_equalize
+from diffair.dsp.errors import ConfigError, SignalError
+from diffair.dsp.estimation import (estimate_channel, estimate_interferer, interferer_ici, thermal_snr_db, track_phase,
                             unit_phasor)
-from dsp.frame import FrameFormat
-from dsp.header import decode_headers
-from dsp.packetizer import RxFrame
-from dsp.sync import (coarse_cfo_hz, detection_metric, find_runs, fine_timing, fractional_cfo, integer_cfo,
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.header import decode_headers
+from diffair.dsp.packetizer import RxFrame
+from diffair.dsp.sync import (coarse_cfo_hz, detection_metric, find_runs, fine_timing, fractional_cfo, integer_cfo,
                       ltf_correlation, spectrum, stf_cfo_hz)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft
 
-from dsp.frame import FrameFormat
+from diffair.dsp.frame import FrameFormat
 
 
 def detection_metric(samples: np.ndarray, lag: int, window: int, step: int = 4

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp.errors import SignalError
-from dsp.frame import FrameFormat
-from dsp.header import FrameHeader, encode_header
+from diffair.dsp.errors import SignalError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.header import FrameHeader, encode_header
 
 
 def check_symbols(symbols: np.ndarray, name: str = "symbols") -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dsp.errors import ExportError
+from diffair.dsp.errors import ExportError
 
 MIN_OPSET = 17
 
@@ -33,12 +33,14 @@ def file_hash(path: Path) -> str:
 
 
 def export_graph(graph: torch.nn.Module, example: tuple[torch.Tensor, ...], path: Path, *, kind: str,
-                 batch_inputs: tuple[str, ...], configs: dict, steps: int | None = None, opset: int = MIN_OPSET
-                 ) -> Path:
-    """Export ``graph`` (with ``inputs`` / ``outputs`` name tuples) to ``path``; axis 0 of
-    ``batch_inputs`` and of every output is the dynamic batch. Returns the sidecar path."""
+                 configs: dict, steps: int | None = None, opset: int = MIN_OPSET,
+                 batch_inputs: tuple[str, ...] | None = None) -> Path:
+    """Export ``graph`` (with ``inputs`` / ``outputs`` / ``batch_inputs`` name tuples) to
+    ``path``; axis 0 of the batch inputs (``batch_inputs`` overrides the graph's) and of every
+    output is the dynamic batch. Returns the sidecar path."""
     import onnx
 
+    batch_inputs = graph.batch_inputs if batch_inputs is None else batch_inputs
     if opset < MIN_OPSET:
         raise ExportError(f"opset {opset} is below the supported minimum {MIN_OPSET}")
     path = Path(path)
@@ -77,41 +79,6 @@ def read_sidecar(path: Path) -> dict:
         raise ExportError(f"{path} does not match its sidecar (sha256 differs): the file was changed or is corrupt; "
                           "export it again")
     return meta
-
-
-def example_inputs(kind: str, channels: int, side: int, batch: int, steps: int | None,
-                   latent_channels: int = 8) -> tuple[torch.Tensor, ...]:
-    """Representative inputs of each graph kind (latent side = image side / 4; Guo et al.'s
-    ``djscc`` sends ``channels`` on a side / 8 grid and samples ``latent_channels`` at side / 4)."""
-    from models.receivers import sampler_plan
-    from models.schedule import NoiseSchedule
-
-    g = torch.Generator().manual_seed(0)
-    if kind == "encoder":
-        return (torch.rand(batch, 3, side, side, generator=g),)
-    grid = side // 8 if kind == "djscc" else side // 4
-    lat = (batch, channels, grid, grid)
-    y, gain = torch.randn(lat, generator=g), torch.rand(lat, generator=g) * 0.5 + 0.5
-    noise_var = torch.rand(lat, generator=g) * 0.1 + 0.01
-    if kind == "decoder":
-        return y, gain, noise_var
-    if kind == "denoiser":
-        return y, torch.full((batch,), 50.0), gain, noise_var.sqrt() * 3
-    if kind == "icdm":
-        from models.icdm import lambda_grid
-
-        schedule = NoiseSchedule()
-        visit = lambda_grid(schedule, steps)
-        cross = torch.randn(lat, generator=g) * 0.3
-        zeros = torch.zeros(lat)
-        return (y, gain, noise_var, cross, torch.as_tensor(visit, dtype=torch.float32),
-                torch.as_tensor(schedule.alphas_cumprod[visit], dtype=torch.float32), zeros, zeros,
-                torch.tensor([2.5, 1.5, 0.0]))
-    plan = sampler_plan(NoiseSchedule(), 10.0, steps).padded(steps)
-    if kind == "djscc":
-        noise = torch.randn(batch, latent_channels, side // 4, side // 4, generator=g)
-        return (y, gain, noise_var, noise, *plan.tensors())
-    return (y, gain, noise_var, torch.full((batch,), 10 ** (-10 / 20)), *plan.tensors())
 
 
 def as_numpy(inputs: tuple[torch.Tensor, ...], names: tuple[str, ...]) -> dict[str, np.ndarray]:

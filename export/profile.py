@@ -16,27 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dsp.errors import ConfigError
-from export.build import BATCH_INPUTS, receiver_graphs
-from export.onnx_export import as_numpy, export_graph
-from export.runners import OrtRunner, TorchRunner
+from diffair.export.build import default_channel, receiver_graphs
+from diffair.export.onnx_export import as_numpy, export_graph
+from diffair.export.runners import RunnerChoice, make_runner
 
 IMAGE_SIDE = 32
 """Profiles run CIFAR-size images (32 x 32, latent 16 x 8 x 8)."""
-
-
-def _runner(backend: str, spec, onnx_path: Path, threads: int, cache: Path):
-    if backend == "torch":
-        return TorchRunner(spec.graph, "cuda" if torch.cuda.is_available() else "cpu")
-    if backend == "ort":
-        return OrtRunner(onnx_path, "cpu", threads)
-    if backend in ("ort-cuda", "ort-trt"):
-        return OrtRunner(onnx_path, "cuda" if backend == "ort-cuda" else "tensorrt")
-    if backend in ("trt", "trt-fp16"):
-        from export.tensorrt_runner import BuildConfig, TrtRunner
-
-        return TrtRunner(onnx_path, cache, BuildConfig(fp16=backend == "trt-fp16", max_batch=64))
-    raise ConfigError(f"unknown backend {backend!r}; expected torch, ort, ort-cuda, ort-trt, trt or trt-fp16")
 
 
 def time_runner(runner, inputs: dict[str, np.ndarray], warmup: int, repeats: int) -> np.ndarray:
@@ -54,7 +39,7 @@ def time_runner(runner, inputs: dict[str, np.ndarray], warmup: int, repeats: int
 
 
 def run_profile(receiver: str, backends: list[str], steps: list[int], batches: list[int], out: Path,
-                threads: int = 2, warmup: int = 5, repeats: int = 30, channel: str = "awgn",
+                threads: int = 2, warmup: int = 5, repeats: int = 30, channel: str | None = None,
                 progress: bool = False) -> dict:
     """Every (backend, K, batch) point; writes profile.json and profile.png into ``out``."""
     from tqdm import tqdm
@@ -62,17 +47,19 @@ def run_profile(receiver: str, backends: list[str], steps: list[int], batches: l
     torch.set_num_threads(threads)
     out = Path(out)
     results, untrained = [], False
+    choices = [RunnerChoice.parse(b, threads) for b in backends]
+    channel = channel or default_channel(receiver)
     for k in tqdm(steps, desc="profile (steps)", disable=not progress):
-        specs, untrained = receiver_graphs(receiver, channel, k, untrained=True)
-        spec = specs[-1] if receiver != "jscc" else next(s for s in specs if s.kind == "decoder")
-        onnx_path = out / "onnx" / f"{spec.name}.onnx"
-        if any(b != "torch" for b in backends):
-            export_graph(spec.graph, spec.example(IMAGE_SIDE, 2), onnx_path,
-                         kind=spec.kind, batch_inputs=BATCH_INPUTS[spec.kind], configs=spec.configs, steps=spec.steps)
-        for backend in backends:
-            runner = _runner(backend, spec, onnx_path, threads, out / "engines")
+        graphs, untrained = receiver_graphs(receiver, channel, k, untrained=True)
+        whole = graphs[-1]  # the whole receiver
+        onnx_path = out / "onnx" / f"{whole.name}.onnx"
+        if any(c.needs_onnx for c in choices):
+            export_graph(whole.graph, whole.example(IMAGE_SIDE, 2), onnx_path, kind=whole.kind, configs=whole.configs,
+                         steps=whole.steps)
+        for backend, choice in zip(backends, choices):
+            runner = make_runner(choice, whole.graph, onnx_path, out / "engines")
             for batch in batches:
-                inputs = as_numpy(spec.example(IMAGE_SIDE, batch), spec.graph.inputs)
+                inputs = as_numpy(whole.example(IMAGE_SIDE, batch), whole.graph.inputs)
                 ms = time_runner(runner, inputs, warmup, repeats)
                 results.append({"backend": backend, "provider": runner.provider, "receiver": receiver, "steps": k,
                                 "batch": batch, "p50_ms": float(np.percentile(ms, 50)),

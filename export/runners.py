@@ -1,16 +1,82 @@
 """Runners with one contract, ``infer(dict[str, ndarray]) -> dict[str, ndarray]``, so torch,
-onnxruntime and TensorRT are interchangeable and parity is one harness."""
+onnxruntime and TensorRT are interchangeable and parity is one harness; built in one place,
+``make_runner``, from one set of backend names (``RunnerChoice``).
+
+Backend names: ``torch``, ``ort`` and ``trt`` (``onnxruntime`` and ``tensorrt`` are aliases),
+each optionally with a variant after a dash: ``torch-cuda``, ``ort-cuda`` and ``ort-trt``
+(onnxruntime's CUDA and TensorRT execution providers), ``trt-fp16`` (TensorRT allowed FP16).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from dsp.errors import ExportError
+from diffair.dsp.errors import ConfigError, ExportError
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}
+BACKENDS = ("torch", "ort", "trt")
+BACKEND_ALIASES = {"onnxruntime": "ort", "tensorrt": "trt"}
+VARIANTS = {"torch": ("auto", "cpu", "cuda"), "ort": ("cpu", "cuda", "trt"), "trt": ("fp32", "fp16")}
+"""Each backend's variants, the first being what the bare name means (torch: CUDA when this
+torch build has a GPU, else the CPU)."""
+
+
+@dataclass(frozen=True)
+class RunnerChoice:
+    """Which runner runs a graph: ``backend`` (one of BACKENDS), its ``variant`` (VARIANTS),
+    ``threads`` (CPU threads: onnxruntime's intra-op pool; None: its default)."""
+
+    backend: str
+    variant: str = ""
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend {self.backend!r}; expected one of {', '.join(BACKENDS)} (or "
+                              f"{', '.join(BACKEND_ALIASES)})")
+        if self.variant and self.variant not in VARIANTS[self.backend]:
+            raise ConfigError(f"backend {self.label!r}: variant {self.variant!r}; expected one of "
+                              f"{', '.join(f'{self.backend}-{v}' for v in VARIANTS[self.backend])}")
+
+    @classmethod
+    def parse(cls, text: str, threads: int | None = None) -> "RunnerChoice":
+        """``torch``, ``ort-cuda``, ``tensorrt``, ``trt-fp16``, ...: a backend name, an alias, or
+        either with a variant after a dash."""
+        name, _, variant = text.strip().lower().partition("-")
+        return cls(BACKEND_ALIASES.get(name, name), variant, threads)
+
+    @property
+    def label(self) -> str:
+        """The canonical name: ``ort``, ``ort-cuda``, ``trt-fp16``, ..."""
+        default = VARIANTS.get(self.backend, ("",))[0]
+        return self.backend if self.variant in ("", default) else f"{self.backend}-{self.variant}"
+
+    @property
+    def needs_onnx(self) -> bool:
+        return self.backend != "torch"
+
+
+def make_runner(choice: RunnerChoice, graph: torch.nn.Module, onnx_path: Path | None = None,
+                cache_dir: Path | None = None, max_batch: int = 64):
+    """The runner of ``choice`` for ``graph`` (torch) or its exported ``onnx_path`` (ort, trt;
+    TensorRT engines cached under ``cache_dir``): the one place that picks execution providers,
+    devices and threads."""
+    if choice.backend == "torch":
+        gpu = choice.variant == "cuda" or (choice.variant in ("", "auto") and torch.cuda.is_available())
+        return TorchRunner(graph, "cuda" if gpu else "cpu")
+    if onnx_path is None:
+        raise ExportError(f"backend {choice.label} runs an exported ONNX file: export the graph first")
+    if choice.backend == "ort":
+        provider = {"": "cpu", "cpu": "cpu", "cuda": "cuda", "trt": "tensorrt"}[choice.variant]
+        return OrtRunner(onnx_path, provider, choice.threads)
+    from diffair.export.tensorrt_runner import BuildConfig, TrtRunner
+
+    return TrtRunner(onnx_path, cache_dir or Path(onnx_path).parent / "engines",
+                     BuildConfig(fp16=choice.variant == "fp16", max_batch=max_batch))
 
 
 class TorchRunner:
@@ -89,3 +155,11 @@ class OrtRunner:
 
     def synchronize(self) -> None:
         """``run`` returns host arrays: nothing is left in flight."""
+
+
+def available_backends() -> list[str]:
+    """The backends whose Python package imports here (torch always)."""
+    import importlib.util
+
+    packages = {"ort": "onnxruntime", "trt": "tensorrt"}
+    return ["torch"] + [b for b, package in packages.items() if importlib.util.find_spec(package) is not None]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.errors import ExportError
-from export.onnx_export import read_sidecar
+from diffair.dsp.errors import ExportError
+from diffair.export.onnx_export import read_sidecar
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from models.config import require_range
-from models.jscc import conv_prelu, deconv_prelu
+from diffair.models.config import require_range
+from diffair.models.jscc import conv_prelu, deconv_prelu
 
 
 @dataclass(frozen=True)

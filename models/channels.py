@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
-from dsp.errors import ConfigError
+from diffair.dsp.errors import ConfigError
+from diffair.models.symbols import snr_map_db
 
 
 @dataclass
@@ -30,7 +31,7 @@ class EqualizedSymbols:
     @property
     def snr_db(self) -> torch.Tensor:
         """Per-symbol effective SNR gain^2 / noise_var in dB, ``[B, K]``."""
-        return 10 * torch.log10(self.gain.square() / self.noise_var.clamp_min(1e-12)).clamp_min(-100.0)
+        return snr_map_db(self.gain, self.noise_var)
 
 
 def complex_noise(shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:

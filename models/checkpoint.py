@@ -16,8 +16,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from dsp.errors import ModelError
-from models.config import load_config, save_config
+from diffair.dsp.errors import ModelError
+from diffair.models.config import load_config, save_config
 
 OPTIM_PREFIX = "optim/"
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dsp.errors import ConfigError
+from diffair.dsp.errors import ConfigError
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from models.config import require_range
+from diffair.models.config import require_range
 
 
 @dataclass(frozen=True)

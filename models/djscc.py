@@ -9,7 +9,7 @@ log sigma^2 = 1x1 conv of [features, SNR]) -> z_hat = mu + sigma * eps -> revers
 from the step m whose alpha_bar_m / (1 - alpha_bar_m) matches the SNR (the paper's
 alpha_bar_u = SNR / (SNR + P_z) with P_z = 1 for unit-variance latents) -> semantic decoder.
 
-Training (``models.train_djscc``) uses the paper's hybrid loss
+Training (``models.training.djscc``) uses the paper's hybrid loss
     L = MSE(mu, x_m) + l1 KL(N(mu, sigma^2) || N(0, I)) + l2 KL(N(sqrt(a_m) z0, (1 - a_m) I) || N(mu, sigma^2)),
 x_m = sqrt(a_m) z0 + sqrt(1 - a_m) eps the forward-diffused latent at the SNR-matched step,
 l1 = l2 = 0.1. Departures, said here once: the receiver also sees the per-symbol SNR map of
@@ -23,13 +23,18 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dsp.errors import ConfigError
-from models.autoencoder import SemanticAutoencoder
-from models.config import require_range
-from models.jscc import SNR_DB_CLIP, normalize_power, unbiased
-from models.receivers import LatentObservation, sampler_plan
-from models.sampler import ddim_step
-from models.schedule import NoiseSchedule
+from diffair.dsp.errors import ConfigError
+from diffair.dsp.header import PayloadKind
+from diffair.models.autoencoder import AutoencoderConfig, SemanticAutoencoder
+from diffair.models.config import require_range
+from diffair.models.contract import Link, LoadRequest, Receiver, ReceiverSpec, Transmitter, TransmitterSpec
+from diffair.models.denoiser import DenoiserConfig, LatentPrior
+from diffair.models.jscc import SNR_DB_CLIP, normalize_power, unbiased
+from diffair.models.observation import LatentObservation
+from diffair.models.receivers import sampler_plan
+from diffair.models.sampler import ddim_step
+from diffair.models.schedule import NoiseSchedule
+from diffair.models.symbols import snr_map_db
 
 AUTOENCODER, PRIOR = "djscc_autoencoder", "djscc_prior"  # weights names; the link is djscc_link_<channel>
 
@@ -132,13 +137,50 @@ def djscc_receive(upsampler: Upsampler, prior: nn.Module, autoencoder: SemanticA
     return autoencoder.decode(x), x / 2 ** 0.5
 
 
-class DiffusionJSCCReceiver(nn.Module):
+class DJSCCGraph(torch.nn.Module):
+    """Guo et al.'s receiver: upsampling head, the reparameterization noise as an input, the
+    K-step DDIM from the SNR-matched step (plan as for CDDM), the semantic decoder."""
+
+    inputs = ("y", "gain", "noise_var", "noise", "t", "alpha_t", "alpha_next")
+    outputs = ("image", "latent")
+    batch_inputs = ("y", "gain", "noise_var", "noise")
+
+    def __init__(self, upsampler: nn.Module, prior: nn.Module, autoencoder: nn.Module):
+        super().__init__()
+        self.upsampler, self.prior, self.autoencoder = upsampler, prior, autoencoder
+
+    def forward(self, y, gain, noise_var, noise, t, alpha_t, alpha_next):
+        return djscc_receive(self.upsampler, self.prior, self.autoencoder, unbiased(y, gain),
+                             snr_map_db(gain, noise_var), noise, t, alpha_t, alpha_next)
+
+
+class DiffusionJSCCTransmitter(Transmitter):
+    """Guo et al.'s transmitter: semantic encoder, then the downsampler to the channel symbols."""
+
+    multiple = 8
+
+    def __init__(self, link: DiffusionLink, autoencoder: SemanticAutoencoder):
+        self.link, self.autoencoder = link, autoencoder
+
+    def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(channel symbols as a latent ``[B, S, H/8, W/8]``, semantic latent ``[B, L, H/4, W/4]``
+        at variance 1/2 per value, the deep-JSCC latents' convention, as the receiver returns it)."""
+        z = self.autoencoder.encode(images)
+        return self.link.downsampler(z), z / 2 ** 0.5
+
+    def latent_shape(self, height: int, width: int) -> tuple[int, int, int]:
+        return self.link.config.symbol_channels, height // 8, width // 8
+
+
+class DiffusionJSCCReceiver(Receiver):
     """Guo et al.'s receiver: upsampling VAE head, reparameterized sample, DDIM with the latent
     prior from the SNR-matched step (``steps`` evaluations, None: every step), semantic decoder.
-    It also owns its transmitter (``encode``), which differs from the deep-JSCC one.
+    Its transmitter (``DiffusionJSCCTransmitter``, also ``encode``) differs from the deep-JSCC one.
 
     sample: True is the paper's z = mu + sigma * eps ("djscc"); False starts the DDIM at mu
     itself ("djscc-mean", eps = 0), which serves PSNR better (docs/djscc.md)."""
+
+    graph_kind = "djscc"
 
     def __init__(self, link: DiffusionLink, prior: nn.Module, autoencoder: SemanticAutoencoder,
                  schedule: NoiseSchedule | None = None, steps: int | None = 10, seed: int = 0, sample: bool = True):
@@ -149,10 +191,8 @@ class DiffusionJSCCReceiver(nn.Module):
         self.name = "djscc" if sample else "djscc-mean"
 
     def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(channel symbols as a latent ``[B, S, H/8, W/8]``, semantic latent ``[B, L, H/4, W/4]``
-        at variance 1/2 per value, the deep-JSCC latents' convention, as ``forward`` returns it)."""
-        z = self.autoencoder.encode(images)
-        return self.link.downsampler(z), z / 2 ** 0.5
+        """What this receiver's transmitter sends (``DiffusionJSCCTransmitter.encode``)."""
+        return DiffusionJSCCTransmitter(self.link, self.autoencoder).encode(images)
 
     def plan(self, snr_db: float):
         """The ``SamplerPlan`` from the SNR-matched step (K = ``steps`` evaluations)."""
@@ -165,10 +205,60 @@ class DiffusionJSCCReceiver(nn.Module):
             return torch.zeros(shape)
         return torch.randn(shape, generator=torch.Generator().manual_seed(self.seed))
 
-    def forward(self, obs: LatentObservation) -> tuple[torch.Tensor, torch.Tensor]:
-        """(image ``[B, 3, H, W]``, semantic latent estimate at variance 1/2 per value)."""
+    def graph(self) -> torch.nn.Module:
+        return DJSCCGraph(self.link.upsampler, self.prior, self.autoencoder)
+
+    def feeds(self, obs: LatentObservation) -> dict[str, torch.Tensor]:
         b, _, h, w = obs.y.shape
-        noise = self.noise((b, self.link.config.latent_channels, 2 * h, 2 * w))
-        plan = self.plan(obs.snr_db)
-        return djscc_receive(self.link.upsampler, self.prior, self.autoencoder, unbiased(obs.y, obs.gain),
-                             obs.snr_map_db, noise, *plan.tensors())
+        t, alpha_t, alpha_next = self.plan(obs.snr_db).tensors()
+        return {"y": obs.y, "gain": obs.gain, "noise_var": obs.noise_var,
+                "noise": self.noise((b, self.link.config.latent_channels, 2 * h, 2 * w)), "t": t, "alpha_t": alpha_t,
+                "alpha_next": alpha_next}
+
+    def network_calls(self, snr_db: float) -> int:
+        return len(self.plan(snr_db).t) + 2
+
+    def configs(self) -> dict:
+        return {"link": self.link.config, "autoencoder": self.autoencoder.config, "denoiser": self.prior.config}
+
+    def graph_name(self) -> str:
+        return f"djscc_k{self.steps}"
+
+
+def _weights(link: Link) -> tuple[str, ...]:
+    return AUTOENCODER, PRIOR, f"djscc_link_{link.channel}"
+
+
+def _load_link(request: LoadRequest) -> DiffusionLink:
+    return request.weights.load(DiffusionLink, LinkConfig, f"djscc_link_{request.link.channel}",
+                                default=LinkConfig(channel=request.link.channel))
+
+
+def _receiver_loader(sample: bool):
+    def load(request: LoadRequest) -> DiffusionJSCCReceiver:
+        prior = request.weights.load(LatentPrior, DenoiserConfig, PRIOR, default=_PRIOR_DEFAULT)
+        autoencoder = request.weights.load(SemanticAutoencoder, AutoencoderConfig, AUTOENCODER)
+        return DiffusionJSCCReceiver(_load_link(request), prior, autoencoder, steps=request.steps, sample=sample).eval()
+
+    return load
+
+
+_PRIOR_DEFAULT = DenoiserConfig(channels=LinkConfig().latent_channels)
+"""The prior's shape when untrained (export before training): on the autoencoder's latent channels."""
+
+
+def _load_transmitter(request: LoadRequest) -> DiffusionJSCCTransmitter:
+    return DiffusionJSCCTransmitter(_load_link(request),
+                                    request.weights.load(SemanticAutoencoder, AutoencoderConfig, AUTOENCODER))
+
+
+TRANSMITTER = TransmitterSpec(
+    name="djscc", description="Guo et al.'s semantic encoder + downsampler (ratio 1/6)",
+    payload_kind=PayloadKind.DJSCC_LATENT, weights=_weights, load=_load_transmitter)
+SPEC = ReceiverSpec(
+    name="djscc", description="Guo et al. (2025): upsampling VAE head, reparameterized sample, latent diffusion, "
+                              "semantic decoder",
+    transmitter="djscc", weights=_weights, load=_receiver_loader(sample=True), default_steps=10)
+MEAN_SPEC = ReceiverSpec(
+    name="djscc-mean", description="Guo et al.'s receiver started at the upsampler's mean (eps = 0)",
+    transmitter="djscc", weights=_weights, load=_receiver_loader(sample=False), default_steps=10)

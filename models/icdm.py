@@ -35,11 +35,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dsp.errors import ConfigError
-from models.interference import InterferedObservation
-from models.jscc import JSCCDecoder
-from models.sampler import corrected_step, ddim_step
-from models.schedule import NoiseSchedule
+from diffair.dsp.errors import ConfigError
+from diffair.models.contract import Link, LoadRequest, Receiver, ReceiverSpec
+from diffair.models.denoiser import DenoiserConfig, LatentPrior
+from diffair.models.interference import ICDM_INTERFERER_CODEC
+from diffair.models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder
+from diffair.models.observation import InterferedObservation
+from diffair.models.sampler import corrected_step, ddim_step
+from diffair.models.schedule import NoiseSchedule
+from diffair.models.symbols import snr_map_db
 
 VALIDATED_SINR_DB = (-5.0, 10.0)
 MIN_VALIDATED_STEPS = 10
@@ -158,14 +162,27 @@ def icdm_separate(prior_x: torch.nn.Module, prior_z: torch.nn.Module, y: torch.T
     return (x - s * eps_x) / a / 2 ** 0.5, (z - s * eps_z) / a / 2 ** 0.5
 
 
-def thermal_snr_map_db(gain: torch.Tensor, thermal_var: torch.Tensor) -> torch.Tensor:
-    """What ICDM's decoder is told: the per-value SNR against the noise alone, g^2 / var(w) in
-    dB ``[B, C, H, W]`` (the interference is assumed cancelled; measured better than telling
-    it the SINR: +1.3 dB PSNR at SINR 0 dB, docs/icdm.md)."""
-    return 10 * torch.log10(gain.square() / thermal_var.clamp_min(1e-12)).clamp_min(-100.0)
+class ICDMGraph(torch.nn.Module):
+    """ICDM's joint sampler (K evaluations per prior, unrolled) and the decoder; the grid t,
+    alpha ``[K]``, the chains' start and the guidance are inputs. The decoder is told the SNR
+    against the noise alone, g^2 / var(w) (the interference is assumed cancelled; measured better
+    than telling it the SINR: +1.3 dB PSNR at SINR 0 dB, docs/icdm.md)."""
+
+    inputs = ("y", "gain", "thermal_var", "cross", "t", "alpha", "x_start", "z_start", "guidance")
+    outputs = ("image", "latent")
+    batch_inputs = ("y", "gain", "thermal_var", "cross", "x_start", "z_start")
+
+    def __init__(self, prior_x: torch.nn.Module, prior_z: torch.nn.Module, decoder: torch.nn.Module):
+        super().__init__()
+        self.prior_x, self.prior_z, self.decoder = prior_x, prior_z, decoder
+
+    def forward(self, y, gain, thermal_var, cross, t, alpha, x_start, z_start, guidance):
+        latent, _ = icdm_separate(self.prior_x, self.prior_z, y, gain, thermal_var, cross, t, alpha, x_start, z_start,
+                                  guidance)
+        return self.decoder(latent, snr_map_db(gain, thermal_var)), latent
 
 
-class ICDMReceiver(torch.nn.Module):
+class ICDMReceiver(Receiver):
     """Two priors sampled jointly, then the wanted user's decoder.
 
     prior_x / prior_z: ``LatentPrior`` networks of the wanted and the interfering codec's
@@ -174,6 +191,7 @@ class ICDMReceiver(torch.nn.Module):
     """
 
     name = "icdm"
+    observation = InterferedObservation
 
     def __init__(self, prior_x: torch.nn.Module, prior_z: torch.nn.Module, decoder: JSCCDecoder,
                  schedule: NoiseSchedule | None = None, steps: int = 20, guidance: Guidance | None = None,
@@ -192,11 +210,9 @@ class ICDMReceiver(torch.nn.Module):
                 torch.as_tensor(self.schedule.alphas_cumprod[steps], dtype=torch.float32))
 
     def inputs(self, obs: InterferedObservation) -> dict[str, torch.Tensor]:
-        """The sampler's inputs for ``obs``, by ``export.graphs.ICDMGraph.inputs`` name: the
-        observation, the step grid, the two starting points and the guidance."""
-        if not isinstance(obs, InterferedObservation):
-            raise ConfigError("receiver 'icdm' needs a link with a synchronous interferer (its coefficient W_z per "
-                              "symbol): `diffair loopback --sir-db ...` or `diffair sweep --sinr-db ...`")
+        """The sampler's inputs for ``obs``, by ``ICDMGraph.inputs`` name: the observation, the
+        step grid, the two starting points and the guidance."""
+        self.check(obs)
         if self.steps < MIN_VALIDATED_STEPS:
             warnings.warn(f"ICDM with {self.steps} steps per prior: below {MIN_VALIDATED_STEPS} the sampler diverges "
                           "(docs/icdm.md); use --steps 10 or more", stacklevel=3)
@@ -223,6 +239,39 @@ class ICDMReceiver(torch.nn.Module):
         """The wanted latent estimate (encoder units) ``[B, C, H, W]``."""
         return self.separate(obs)[0]
 
-    def forward(self, obs: InterferedObservation) -> tuple[torch.Tensor, torch.Tensor]:
-        latent = self.denoise(obs)
-        return self.decoder(latent, thermal_snr_map_db(obs.gain, obs.thermal_var)), latent
+    def check(self, obs) -> None:
+        if not isinstance(obs, InterferedObservation):
+            raise ConfigError("receiver 'icdm' needs a link with a synchronous interferer (its coefficient W_z per "
+                              "symbol): `diffair loopback --sir-db ...` or `diffair sweep --sinr-db ...`")
+
+    def graph(self) -> torch.nn.Module:
+        return ICDMGraph(self.prior_x, self.prior_z, self.decoder)
+
+    def feeds(self, obs: InterferedObservation) -> dict[str, torch.Tensor]:
+        return self.inputs(obs)
+
+    def network_calls(self, snr_db: float) -> int:
+        return 2 * self.steps + 1
+
+    def configs(self) -> dict:
+        return {"jscc": self.decoder.config, "denoiser": self.prior_x.config}
+
+
+PRIORS = ("icdm_prior_animals", "icdm_prior_vehicles")
+"""The diffusion priors of the wanted (animals) and the interfering (vehicles) latents."""
+
+
+def _weights(link: Link) -> tuple[str, ...]:
+    return (link.codec, ICDM_INTERFERER_CODEC, *PRIORS)
+
+
+def _load(request: LoadRequest) -> ICDMReceiver:
+    prior_x, prior_z = (request.weights.load(LatentPrior, DenoiserConfig, name) for name in PRIORS)
+    decoder = request.weights.load(DeepJSCC, JSCCConfig, request.link.codec).decoder
+    return ICDMReceiver(prior_x, prior_z, decoder, steps=request.steps or 40, channel=request.link.channel).eval()
+
+
+SPEC = ReceiverSpec(
+    name="icdm", description="ICDM (Wu et al. 2025): two diffusion priors separate the wanted latent from a "
+                             "synchronous interferer's",
+    transmitter="jscc", weights=_weights, load=_load, scenarios=("interference",), default_steps=10)

@@ -20,11 +20,20 @@ from dataclasses import dataclass
 
 import torch
 
-from dsp.errors import ConfigError
-from models.channels import EqualizedSymbols, complex_noise
-from models.jscc import unbiased
-from models.receivers import LatentObservation
-from models.symbols import symbols_to_latent
+from diffair.dsp.errors import ConfigError
+from diffair.models.channels import EqualizedSymbols, complex_noise
+from diffair.models.contract import Link, LoadRequest, ReceiverSpec, WeightsLoader
+from diffair.models.graphs import DecoderGraph
+from diffair.models.jscc import DeepJSCC, JSCCConfig
+from diffair.models.observation import InterferedObservation
+from diffair.models.receivers import JSCCReceiver
+
+ICDM_SIGNAL_CODEC = "jscc_rayleigh_c16"
+"""The wanted user's codec in ICDM's scenario (for both channel types): it sends CIFAR-10 animals."""
+ICDM_INTERFERER_CODEC = "jscc_vehicles_c16"
+"""The interferer's own codec: it sends CIFAR-10 vehicles."""
+SIGNAL_CLASSES = (2, 3, 4, 5, 6, 7)  # CIFAR-10 animals: the wanted user of the ICDM scenario
+INTERFERER_CLASSES = (0, 1, 8, 9)  # CIFAR-10 vehicles: the interferer
 
 
 def interference_amplitude(snr_db: float, sinr_db: float) -> float:
@@ -67,45 +76,43 @@ def transmit_interfered(x: torch.Tensor, z: torch.Tensor, snr_db: float, sinr_db
     return InterferedSymbols(wanted, amplitude * h.conj() / denominator)
 
 
-@dataclass
-class InterferedObservation(LatentObservation):
-    """A ``LatentObservation`` whose ``noise_var`` counts the interference as noise (what a
-    receiver that ignores it, and the decoder's SNR map, see), plus what ICDM needs:
-    ``thermal_var`` ``[B, C, H, W]`` (noise only), ``cross`` ``[B, C, H, W]`` (W_z per symbol,
-    its real part on the real channels and its imaginary part on the imaginary ones, the
-    latent layout of models.symbols) and ``sinr_db``."""
+class LMMSEGraph(DecoderGraph):
+    """``DecoderGraph`` whose latent is the LMMSE estimate g y / (g^2 + var) per value."""
 
-    thermal_var: torch.Tensor | None = None
-    cross: torch.Tensor | None = None
-    sinr_db: float = 0.0
-
-    @classmethod
-    def from_interfered(cls, rx: InterferedSymbols, shape: tuple[int, int, int], snr_db: float, sinr_db: float
-                        ) -> "InterferedObservation":
-        """From the symbol-level statistics; ``shape`` = (C, H, W) of the latent."""
-        as_latent = lambda v: symbols_to_latent(torch.complex(v, v), shape)  # noqa: E731
-        total = rx.wanted.noise_var + rx.cross.abs().square()
-        return cls(symbols_to_latent(rx.wanted.y, shape), as_latent(rx.wanted.gain), as_latent(total), float(snr_db),
-                   thermal_var=as_latent(rx.wanted.noise_var), cross=symbols_to_latent(rx.cross, shape),
-                   sinr_db=float(sinr_db))
+    @staticmethod
+    def latent(y: torch.Tensor, gain: torch.Tensor, noise_var: torch.Tensor) -> torch.Tensor:
+        return gain * y / (gain.square() + noise_var)
 
 
-class InterferenceLMMSEReceiver(torch.nn.Module):
+class InterferenceLMMSEReceiver(JSCCReceiver):
     """The linear MMSE estimate of the wanted latent that knows the interference power,
     g y / (g^2 + |W_z|^2 + var(w)) per value (the exact posterior mean when both latents are
     Gaussian), then the deep-JSCC decoder told the per-symbol SINR: the best receiver that
     has no priors, against which ICDM's priors are measured."""
 
     name = "lmmse"
+    graph_kind = "lmmse"
+    graph_class = LMMSEGraph
+    observation = InterferedObservation
 
-    def __init__(self, decoder: torch.nn.Module):
-        super().__init__()
-        self.decoder = decoder
+    def graph_name(self) -> str:
+        return self.name
 
-    @staticmethod
-    def estimate(obs: InterferedObservation) -> torch.Tensor:
-        """The LMMSE latent ``[B, C, H, W]``."""
-        return obs.gain * obs.y / (obs.gain.square() + obs.noise_var)
 
-    def forward(self, obs: InterferedObservation) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.decoder(unbiased(obs.y, obs.gain), obs.snr_map_db), self.estimate(obs)
+def load_interferer_codec(weights: WeightsLoader) -> DeepJSCC:
+    """The interferer's codec of ICDM's scenario."""
+    return weights.load(DeepJSCC, JSCCConfig, ICDM_INTERFERER_CODEC)
+
+
+def _lmmse_weights(link: Link) -> tuple[str, ...]:
+    return (link.codec,)
+
+
+def _load_lmmse(request: LoadRequest) -> InterferenceLMMSEReceiver:
+    return InterferenceLMMSEReceiver(request.weights.load(DeepJSCC, JSCCConfig, request.link.codec).decoder).eval()
+
+
+LMMSE_SPEC = ReceiverSpec(
+    name="lmmse", description="ICDM's scenario: the LMMSE latent that knows the interference power, then the decoder "
+                              "(no diffusion)",
+    transmitter="jscc", weights=_lmmse_weights, load=_load_lmmse, scenarios=("interference",))

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dsp.errors import ConfigError
-from models.config import require_range
+from diffair.dsp.errors import ConfigError
+from diffair.models.config import require_range
 
 SNR_DB_CLIP = (-10.0, 40.0)
 """Per-symbol SNRs are clipped to this range (dB) before the decoder sees them."""
@@ -89,6 +89,7 @@ class JSCCEncoder(nn.Module):
 
     def __init__(self, config: JSCCConfig):
         super().__init__()
+        self.config = config
         f = config.filters
         self.layers = nn.Sequential(
             *conv_prelu(3, 16, 2), *conv_prelu(16, f, 2), *conv_prelu(f, f, 1), *conv_prelu(f, f, 1), *conv_prelu(f, config.channels, 1)
@@ -103,6 +104,7 @@ class JSCCDecoder(nn.Module):
 
     def __init__(self, config: JSCCConfig):
         super().__init__()
+        self.config = config
         f, c = config.filters, config.channels
         self.layers = nn.Sequential(
             *deconv_prelu(2 * c, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, 16, 2),

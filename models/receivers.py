@@ -1,9 +1,9 @@
-"""Receivers: what turns the PHY's per-symbol statistics back into an image.
+"""The deep-JSCC and CDDM receivers (models.contract.Receiver) and their specs.
 
-Every receiver takes a ``LatentObservation`` (the equalized latent and, per real value, its
-gain and noise variance, plus the frame SNR) and returns the decoded image and the latent
-estimate it decoded from. The network (denoiser), the sampler (models.sampler, no
-parameters) and the loop (here) stay apart, so another diffusion receiver reuses them.
+Each takes a ``LatentObservation`` (the equalized latent and, per real value, its gain and
+noise variance, plus the frame SNR) and returns the decoded image and the latent estimate it
+decoded from. The network (denoiser), the sampler (models.sampler, no parameters) and the loop
+(here) stay apart, so another diffusion receiver reuses them.
 """
 
 from __future__ import annotations
@@ -13,51 +13,43 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dsp.errors import ConfigError
-from models.channels import EqualizedSymbols
-from models.jscc import JSCCDecoder, unbiased
-from models.sampler import ddim_step
-from models.schedule import NoiseSchedule
-from models.symbols import symbols_to_latent
+from diffair.dsp.errors import ConfigError
+from diffair.models.contract import ExportGraph, Link, LoadRequest, Receiver, ReceiverSpec
+from diffair.models.denoiser import DenoiserConfig, LatentUNet
+from diffair.models.graphs import DecoderGraph, DenoiserGraph
+from diffair.models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder
+from diffair.models.observation import LatentObservation
+from diffair.models.sampler import ddim_step
+from diffair.models.schedule import NoiseSchedule
+from diffair.models.symbols import snr_map_db
 
 
-@dataclass
-class LatentObservation:
-    """``y``, ``gain``, ``noise_var``: ``[B, C, H, W]`` in the encoder's units (y = gain z + w,
-    var(w) = noise_var per complex symbol, repeated on its real and imaginary channels);
-    ``snr_db``: the frame SNR (a float: the batch shares it)."""
-
-    y: torch.Tensor
-    gain: torch.Tensor
-    noise_var: torch.Tensor
-    snr_db: float
-
-    @classmethod
-    def from_symbols(cls, rx: EqualizedSymbols, shape: tuple[int, int, int], snr_db: float) -> "LatentObservation":
-        """From per-symbol statistics ``[B, K]`` (complex y, real gain / noise variance)."""
-        def as_latent(values: torch.Tensor) -> torch.Tensor:
-            return symbols_to_latent(torch.complex(values, values), shape)
-
-        return cls(symbols_to_latent(rx.y, shape), as_latent(rx.gain), as_latent(rx.noise_var), float(snr_db))
-
-    @property
-    def snr_map_db(self) -> torch.Tensor:
-        """Per-value effective SNR gain^2 / noise_var in dB (what the JSCC decoder is told)."""
-        return 10 * torch.log10(self.gain.square() / self.noise_var.clamp_min(1e-12)).clamp_min(-100.0)
-
-
-class JSCCReceiver(torch.nn.Module):
+class JSCCReceiver(Receiver):
     """The equalized symbols straight into the deep-JSCC decoder (as their unbiased estimate,
-    with the per-symbol SNR map; see ``models.jscc.unbiased``)."""
+    with the per-symbol SNR map; see ``models.jscc.unbiased``). One network call per image."""
 
     name = "jscc"
+    graph_kind = "decoder"
+    graph_class = DecoderGraph
 
     def __init__(self, decoder: JSCCDecoder):
         super().__init__()
         self.decoder = decoder
 
-    def forward(self, obs: LatentObservation) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.decoder(unbiased(obs.y, obs.gain), obs.snr_map_db), obs.y
+    def graph(self) -> torch.nn.Module:
+        return self.graph_class(self.decoder)
+
+    def feeds(self, obs: LatentObservation) -> dict[str, torch.Tensor]:
+        return {"y": obs.y, "gain": obs.gain, "noise_var": obs.noise_var}
+
+    def network_calls(self, snr_db: float) -> int:
+        return 1
+
+    def configs(self) -> dict:
+        return {"jscc": self.decoder.config}
+
+    def graph_name(self) -> str:
+        return "decoder"
 
 
 @dataclass
@@ -108,7 +100,26 @@ def cddm_denoise(denoiser: torch.nn.Module, y: torch.Tensor, gain: torch.Tensor,
     return x / (2 ** 0.5)
 
 
-class CDDMReceiver(torch.nn.Module):
+class CDDMGraph(torch.nn.Module):
+    """The whole K-step CDDM receiver (sampler unrolled, then the decoder); the SNR-dependent
+    quantities are inputs: sigma ``[B]`` and the sampler plan t, alpha_t, alpha_next ``[K]``
+    (``SamplerPlan``), so one graph serves every SNR."""
+
+    inputs = ("y", "gain", "noise_var", "sigma", "t", "alpha_t", "alpha_next")
+    outputs = ("image", "latent")
+    batch_inputs = ("y", "gain", "noise_var", "sigma")
+
+    def __init__(self, denoiser: torch.nn.Module, decoder: torch.nn.Module):
+        super().__init__()
+        self.denoiser = denoiser
+        self.decoder = decoder
+
+    def forward(self, y, gain, noise_var, sigma, t, alpha_t, alpha_next):
+        latent = cddm_denoise(self.denoiser, y, gain, noise_var, sigma, t, alpha_t, alpha_next)
+        return self.decoder(latent, snr_map_db(gain, noise_var)), latent
+
+
+class CDDMReceiver(Receiver):
     """CDDM (Wu et al., IEEE TWC 2024): channel-denoising diffusion on the equalized latent,
     then the decoder re-trained on its output.
 
@@ -117,6 +128,7 @@ class CDDMReceiver(torch.nn.Module):
     """
 
     name = "cddm"
+    observation = LatentObservation
 
     def __init__(self, denoiser: torch.nn.Module, decoder: JSCCDecoder, schedule: NoiseSchedule | None = None,
                  steps: int | None = 10):
@@ -130,11 +142,62 @@ class CDDMReceiver(torch.nn.Module):
         """The steps and schedule values this receiver visits at ``snr_db``."""
         return sampler_plan(self.schedule, snr_db, self.steps)
 
+    def graph(self) -> torch.nn.Module:
+        return CDDMGraph(self.denoiser, self.decoder)
+
+    def feeds(self, obs: LatentObservation) -> dict[str, torch.Tensor]:
+        t, alpha_t, alpha_next = self.plan(obs.snr_db).tensors()
+        sigma = torch.full((len(obs.y),), 10 ** (-obs.snr_db / 20))
+        return {"y": obs.y, "gain": obs.gain, "noise_var": obs.noise_var, "sigma": sigma, "t": t,
+                "alpha_t": alpha_t, "alpha_next": alpha_next}
+
+    def network_calls(self, snr_db: float) -> int:
+        return len(self.plan(snr_db).t) + 1
+
+    def configs(self) -> dict:
+        return {"jscc": self.decoder.config, "denoiser": self.denoiser.config}
+
     def denoise(self, obs: LatentObservation) -> torch.Tensor:
         """The latent estimate (encoder units, an estimate of W_s z) ``[B, C, H, W]``."""
-        sigma = torch.full((len(obs.y),), 10 ** (-obs.snr_db / 20))
-        return cddm_denoise(self.denoiser, obs.y, obs.gain, obs.noise_var, sigma, *self.plan(obs.snr_db).tensors())
+        return self.decode(obs).latent
 
-    def forward(self, obs: LatentObservation) -> tuple[torch.Tensor, torch.Tensor]:
-        latent = self.denoise(obs)
-        return self.decoder(latent, obs.snr_map_db), latent
+    def export_graphs(self, latent_shape) -> list[ExportGraph]:
+        """The decoder and one denoiser evaluation on their own, then the whole receiver."""
+        whole = super().export_graphs(latent_shape)[0]
+
+        def denoiser_example(side: int, batch: int) -> tuple[torch.Tensor, ...]:
+            y, gain, noise_var = whole.example(side, batch)[:3]
+            return y, torch.full((batch,), 50.0), gain, noise_var.sqrt() * 3
+
+        return [ExportGraph("decoder", "decoder", DecoderGraph(self.decoder), {"jscc": self.decoder.config},
+                            lambda side, batch: whole.example(side, batch)[:3]),
+                ExportGraph("denoiser", "denoiser", DenoiserGraph(self.denoiser), {"denoiser": self.denoiser.config},
+                            denoiser_example),
+                ExportGraph(f"cddm_k{self.steps}", "cddm", whole.graph, whole.configs, whole.example, self.steps)]
+
+
+def _jscc_weights(link: Link) -> tuple[str, ...]:
+    return (link.codec,)
+
+
+def _load_jscc(request: LoadRequest) -> JSCCReceiver:
+    return JSCCReceiver(request.weights.load(DeepJSCC, JSCCConfig, request.link.codec).decoder).eval()
+
+
+def _cddm_weights(link: Link) -> tuple[str, ...]:
+    return f"cddm_denoiser_{link.channel}", f"cddm_codec_{link.channel}"
+
+
+def _load_cddm(request: LoadRequest) -> CDDMReceiver:
+    denoiser_name, codec_name = _cddm_weights(request.link)
+    denoiser = request.weights.load(LatentUNet, DenoiserConfig, denoiser_name)
+    decoder = request.weights.load(DeepJSCC, JSCCConfig, codec_name).decoder
+    return CDDMReceiver(denoiser, decoder, steps=request.steps).eval()
+
+
+JSCC_SPEC = ReceiverSpec(
+    name="jscc", description="deep JSCC: the codec's decoder on the MMSE-equalized symbols (no diffusion)",
+    transmitter="jscc", weights=_jscc_weights, load=_load_jscc, scenarios=("plain", "interference"))
+CDDM_SPEC = ReceiverSpec(
+    name="cddm", description="CDDM (Wu et al. 2024): channel-denoising diffusion, then its re-trained decoder",
+    transmitter="jscc", weights=_cddm_weights, load=_load_cddm, default_steps=10)

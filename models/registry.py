@@ -1,109 +1,171 @@
-"""The shipped weights (``models/weights``) and the receivers built from them.
+"""The registry: every receiver and transmitter diffair knows, by name, and the shipped weights.
 
-Files per channel type ("awgn", "rayleigh"), each safetensors + JSON config:
-``jscc_<channel>_c16`` (the codec), ``cddm_denoiser_<channel>`` (CDDM stage 2) and
-``cddm_codec_<channel>`` (the codec whose decoder was re-trained with CDDM, stage 3).
+A receiver is one module (its class, graph and ``ReceiverSpec``, models.contract) plus one line
+in ``RECEIVER_SPECS`` below; everything else — the CLI's choices and defaults, loopback, sweep,
+rx, export, profile and ``diffair receivers`` — asks this registry (docs/architecture.md).
 
-ICDM's interference scenario (models.interference) has its own cast, one for both channel
-types: the wanted user sends CIFAR-10 animals with ``jscc_rayleigh_c16``, the interferer
-sends vehicles with its own codec ``jscc_vehicles_c16``; ``icdm_prior_animals`` and
-``icdm_prior_vehicles`` are the diffusion priors of those two latent populations.
-
-Guo et al.'s diffusion JSCC: ``djscc_autoencoder`` and ``djscc_prior`` (channel-independent)
-and ``djscc_link_<channel>`` (downsampler + upsampling VAE head); two receivers use them,
-``djscc`` (the paper's reparameterized sample) and ``djscc-mean`` (the upsampler's mean).
+Weights (``models/weights``, safetensors + JSON config each) per channel type ("awgn",
+"rayleigh"): ``jscc_<channel>_c16`` (the codec), ``cddm_denoiser_<channel>`` and
+``cddm_codec_<channel>`` (CDDM's stages 2 and 3), ``djscc_link_<channel>`` with the
+channel-independent ``djscc_autoencoder`` and ``djscc_prior`` (Guo et al.). ICDM's scenario has
+its own cast (models.interference): the wanted user's codec ``jscc_rayleigh_c16``, the
+interferer's ``jscc_vehicles_c16`` and the priors ``icdm_prior_animals`` / ``icdm_prior_vehicles``.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
-from dsp.errors import ConfigError, ModelError
-from models.checkpoint import load_model
-from models.autoencoder import AutoencoderConfig, SemanticAutoencoder
-from models.denoiser import DenoiserConfig, LatentPrior, LatentUNet
-from models.djscc import AUTOENCODER, PRIOR, DiffusionJSCCReceiver, DiffusionLink, LinkConfig
-from models.icdm import ICDMReceiver
-from models.interference import InterferenceLMMSEReceiver
-from models.jscc import DeepJSCC, JSCCConfig
-from models.receivers import CDDMReceiver, JSCCReceiver
+from diffair.dsp.errors import ConfigError, ModelError
+from diffair.models import djscc, icdm, interference, receivers, transmitters
+from diffair.models.contract import (Link, LoadRequest, Receiver, ReceiverSpec, Transmitter,
+                                     TransmitterSpec, WeightsLoader)
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-RECEIVERS = ("jscc", "cddm", "icdm", "djscc", "djscc-mean")
 CHANNELS = ("awgn", "rayleigh")
-SIGNAL_CLASSES = (2, 3, 4, 5, 6, 7)  # CIFAR-10 animals: the wanted user of the ICDM scenario
-INTERFERER_CLASSES = (0, 1, 8, 9)  # CIFAR-10 vehicles: the interferer
-ICDM_SIGNAL_CODEC = "jscc_rayleigh_c16"
-ICDM_INTERFERER_CODEC = "jscc_vehicles_c16"
-INTERFERENCE_RECEIVERS = ("jscc", "lmmse", "icdm")
-"""The receivers of ICDM's scenario: the wanted codec's decoder on the MMSE-equalized symbols
-(interference as noise), the LMMSE estimate that knows the interference power, and ICDM."""
+
+RECEIVER_SPECS: list[ReceiverSpec] = [
+    receivers.JSCC_SPEC,
+    receivers.CDDM_SPEC,
+    interference.LMMSE_SPEC,
+    icdm.SPEC,
+    djscc.SPEC,
+    djscc.MEAN_SPEC,
+]
+TRANSMITTER_SPECS: list[TransmitterSpec] = [transmitters.JSCC_TRANSMITTER, djscc.TRANSMITTER]
+
+FULL = "full"
+"""The ``steps`` value that asks for a receiver's full sampler (CDDM: all m steps; ICDM: 40)."""
 
 
-def _files(name: str, channel: str) -> list[str]:
-    return {"jscc": [f"jscc_{channel}_c16"], "cddm": [f"cddm_denoiser_{channel}", f"cddm_codec_{channel}"],
-            "icdm": [ICDM_SIGNAL_CODEC, ICDM_INTERFERER_CODEC, "icdm_prior_animals", "icdm_prior_vehicles"],
-            "djscc": [AUTOENCODER, PRIOR, f"djscc_link_{channel}"],
-            "djscc-mean": [AUTOENCODER, PRIOR, f"djscc_link_{channel}"]}[name]
+def receiver_names(scenario: str | None = None) -> list[str]:
+    """Registered receivers, in registry order (only those serving ``scenario``, if given)."""
+    return [s.name for s in RECEIVER_SPECS if scenario is None or scenario in s.scenarios]
 
 
-def available_receivers(channel: str, weights_dir: Path = WEIGHTS_DIR, interference: bool = False) -> list[str]:
-    """Receivers whose weights for ``channel`` are present; ICDM only for a link with an
-    interferer (it has nothing to cancel otherwise)."""
-    names = [n for n in RECEIVERS if interference or n != "icdm"]
-    return [name for name in names
-            if all((Path(weights_dir) / f"{f}.safetensors").exists() for f in _files(name, channel))]
+def spec(name: str) -> ReceiverSpec:
+    """The spec of receiver ``name``; unknown names are refused with the list of known ones."""
+    for candidate in RECEIVER_SPECS:
+        if candidate.name == name:
+            return candidate
+    raise ConfigError(f"unknown receiver {name!r}; expected one of {', '.join(receiver_names())}")
 
 
-def _check(name: str, channel: str, weights_dir: Path) -> None:
-    if name not in RECEIVERS:
-        raise ConfigError(f"unknown receiver {name!r}; expected one of {', '.join(RECEIVERS)}")
+def transmitter_spec(name: str) -> TransmitterSpec:
+    for candidate in TRANSMITTER_SPECS:
+        if candidate.name == name:
+            return candidate
+    raise ConfigError(f"unknown transmitter {name!r}; expected one of "
+                      f"{', '.join(t.name for t in TRANSMITTER_SPECS)}")
+
+
+def _link(channel: str, scenario: str) -> Link:
     if channel not in CHANNELS:
         raise ConfigError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
-    missing = [f for f in _files(name, channel) if not (Path(weights_dir) / f"{f}.safetensors").exists()]
-    if missing:
-        raise ModelError(f"receiver {name!r} for {channel} needs {', '.join(missing)} in {weights_dir}: "
-                         f"train it (`diffair train {name} ...`, see the README) or pass --weights DIR")
+    return Link(channel, scenario)
 
 
-def load_codec(channel: str, weights_dir: Path = WEIGHTS_DIR) -> DeepJSCC:
-    """The deep-JSCC codec trained for ``channel`` (its encoder is every receiver's transmitter)."""
-    _check("jscc", channel, weights_dir)
-    return load_model(DeepJSCC, JSCCConfig, weights_dir, f"jscc_{channel}_c16")
+def _missing(files: tuple[str, ...], weights_dir: Path) -> list[str]:
+    return [f for f in files if not (Path(weights_dir) / f"{f}.safetensors").exists()]
 
 
-def load_icdm_codecs(weights_dir: Path = WEIGHTS_DIR) -> tuple[DeepJSCC, DeepJSCC]:
-    """The ICDM scenario's (wanted user's, interferer's) codecs."""
-    _check("icdm", "rayleigh", weights_dir)
-    return tuple(load_model(DeepJSCC, JSCCConfig, weights_dir, n) for n in (ICDM_SIGNAL_CODEC, ICDM_INTERFERER_CODEC))
+def weights_channels(name: str, weights_dir: Path = WEIGHTS_DIR) -> list[str]:
+    """The channel types for which receiver ``name`` (and its transmitter) has weights in
+    ``weights_dir``, in any scenario it serves."""
+    receiver, sender = spec(name), transmitter_spec(spec(name).transmitter)
+    return [c for c in CHANNELS if any(not _missing(receiver.weights(Link(c, s)) + sender.weights(Link(c, s)),
+                                                    weights_dir) for s in receiver.scenarios)]
 
 
-def build_receiver(name: str, channel: str, steps: int | None = 10, weights_dir: Path = WEIGHTS_DIR):
-    """A ready receiver (eval mode). ``steps``: sampler steps (CDDM: None = the full sampler;
-    ICDM: evaluations per prior, None = the paper's 40)."""
-    _check(name, channel, weights_dir)
-    if name == "jscc":
-        return JSCCReceiver(load_codec(channel, weights_dir).decoder).eval()
-    if name in ("djscc", "djscc-mean"):
-        return DiffusionJSCCReceiver(load_model(DiffusionLink, LinkConfig, weights_dir, f"djscc_link_{channel}"),
-                                     load_model(LatentPrior, DenoiserConfig, weights_dir, PRIOR),
-                                     load_model(SemanticAutoencoder, AutoencoderConfig, weights_dir, AUTOENCODER),
-                                     steps=steps, sample=name == "djscc").eval()
-    if name == "icdm":
-        priors = [load_model(LatentPrior, DenoiserConfig, weights_dir, f"icdm_prior_{n}") for n in ("animals", "vehicles")]
-        decoder = load_model(DeepJSCC, JSCCConfig, weights_dir, ICDM_SIGNAL_CODEC).decoder
-        return ICDMReceiver(*priors, decoder, steps=steps or 40, channel=channel).eval()
-    denoiser = load_model(LatentUNet, DenoiserConfig, weights_dir, f"cddm_denoiser_{channel}")
-    codec = load_model(DeepJSCC, JSCCConfig, weights_dir, f"cddm_codec_{channel}")
-    return CDDMReceiver(denoiser, codec.decoder, steps=steps).eval()
+def available(channel: str, scenario: str = "plain", weights_dir: Path = WEIGHTS_DIR) -> list[str]:
+    """Receivers serving ``scenario`` whose weights for ``channel`` are present."""
+    link = _link(channel, scenario)
+    return [s.name for s in RECEIVER_SPECS
+            if scenario in s.scenarios and not _missing(s.weights(link), weights_dir)]
 
 
-def build_interference_receiver(name: str, channel: str, steps: int | None = None, weights_dir: Path = WEIGHTS_DIR):
-    """A receiver of ICDM's scenario (INTERFERENCE_RECEIVERS), on the wanted user's codec."""
-    if name not in INTERFERENCE_RECEIVERS:
-        raise ConfigError(f"receiver {name!r} does not take part in the interference scenario; expected one of "
-                          f"{', '.join(INTERFERENCE_RECEIVERS)}")
-    if name == "icdm":
-        return build_receiver(name, channel, steps, weights_dir)
-    decoder = load_icdm_codecs(weights_dir)[0].decoder
-    return (JSCCReceiver if name == "jscc" else InterferenceLMMSEReceiver)(decoder).eval()
+def _loader(what: str, link: Link, files: tuple[str, ...], weights_dir: Path, untrained: bool) -> WeightsLoader:
+    """The weights loader for ``files``, refusing missing ones (unless ``untrained``) with the fix."""
+    missing = _missing(files, weights_dir)
+    if missing and not untrained:
+        raise ModelError(f"{what} for {link.channel} needs {', '.join(missing)} in {weights_dir}: train it "
+                         f"(`diffair train ...`, see the README) or pass --weights DIR")
+    return WeightsLoader(Path(weights_dir), untrained)
+
+
+def resolve_steps(name: str, steps: int | str | None) -> int | None:
+    """The K a receiver runs with: ``steps`` as asked, None for its spec's default, FULL for its
+    full sampler (None to the receiver)."""
+    if steps is None:
+        return spec(name).default_steps
+    return None if steps == FULL else steps
+
+
+def check_backend(name: str, backend: str) -> None:
+    """Refuse a backend the receiver's spec does not list."""
+    if backend not in spec(name).backends:
+        raise ConfigError(f"receiver {name!r} runs on {', '.join(spec(name).backends)}, not on {backend!r}")
+
+
+def build(name: str, channel: str, steps: int | str | None = None, weights_dir: Path = WEIGHTS_DIR,
+          scenario: str = "plain", untrained: bool = False) -> Receiver:
+    """A ready receiver (eval mode) for ``channel`` in ``scenario``. ``steps``: the sampler's K,
+    None for the spec's default, FULL for the full sampler. ``untrained``: networks whose weights
+    are missing are built untrained (``receiver.untrained`` says whether any was)."""
+    receiver_spec = spec(name)
+    if scenario not in receiver_spec.scenarios:
+        if scenario == "plain":
+            raise ConfigError(f"receiver {name!r} needs the interference scenario (a synchronous interferer): add "
+                              "--sir-db (loopback) or --sinr-db (sweep)")
+        raise ConfigError(f"receiver {name!r} does not take part in the {scenario} scenario; its receivers are "
+                          f"{', '.join(receiver_names(scenario))}")
+    link = _link(channel, scenario)
+    loader = _loader(f"receiver {name!r}", link, receiver_spec.weights(link), weights_dir, untrained)
+    receiver = receiver_spec.load(LoadRequest(link, resolve_steps(name, steps), loader))
+    receiver.untrained = loader.used_untrained
+    return receiver
+
+
+def build_transmitter(name: str, channel: str, weights_dir: Path = WEIGHTS_DIR, scenario: str = "plain",
+                      untrained: bool = False) -> Transmitter:
+    """The transmitter ``name`` (a TransmitterSpec's) for ``channel`` in ``scenario``."""
+    sender = transmitter_spec(name)
+    link = _link(channel, scenario)
+    loader = _loader(f"transmitter {name!r}", link, sender.weights(link), weights_dir, untrained)
+    transmitter = sender.load(LoadRequest(link, None, loader))
+    transmitter.untrained = loader.used_untrained
+    return transmitter
+
+
+def transmitter_for(name: str, channel: str, weights_dir: Path = WEIGHTS_DIR, scenario: str = "plain",
+                    untrained: bool = False) -> Transmitter:
+    """The transmitter whose symbols receiver ``name`` decodes."""
+    return build_transmitter(spec(name).transmitter, channel, weights_dir, scenario, untrained)
+
+
+def payload_kind(name: str) -> int:
+    """The header's PayloadKind of the payloads receiver ``name`` decodes."""
+    return transmitter_spec(spec(name).transmitter).payload_kind
+
+
+def load_interferer_codec(weights_dir: Path = WEIGHTS_DIR):
+    """The interferer's codec of ICDM's scenario (models.interference)."""
+    return interference.load_interferer_codec(WeightsLoader(Path(weights_dir)))
+
+
+@contextmanager
+def registered(receiver_spec: ReceiverSpec):
+    """Register ``receiver_spec`` for the duration of a ``with`` block (plugins, tests)."""
+    register(receiver_spec)
+    try:
+        yield receiver_spec
+    finally:
+        RECEIVER_SPECS.remove(receiver_spec)
+
+
+def register(receiver_spec: ReceiverSpec) -> None:
+    """Register a receiver for the rest of the process (a plugin's module calls this once)."""
+    if receiver_spec.name in receiver_names():
+        raise ConfigError(f"a receiver named {receiver_spec.name!r} is registered already")
+    RECEIVER_SPECS.append(receiver_spec)

@@ -21,7 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
-from dsp.errors import ConfigError
+from diffair.dsp.errors import ConfigError
 
 
 @dataclass(frozen=True)

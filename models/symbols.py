@@ -7,7 +7,7 @@ imaginary parts, both flattened in C order (channel, row, column).
 
 import torch
 
-from dsp.errors import SignalError
+from diffair.dsp.errors import SignalError
 
 
 def latent_to_symbols(z: torch.Tensor) -> torch.Tensor:
@@ -28,3 +28,9 @@ def symbols_to_latent(s: torch.Tensor, shape: tuple[int, int, int]) -> torch.Ten
     half = (s.shape[0], c // 2, h, w)
     return torch.cat([s.real.reshape(half), s.imag.reshape(half)], dim=1).float()
 
+
+
+def snr_map_db(gain: torch.Tensor, noise_var: torch.Tensor) -> torch.Tensor:
+    """Per-value effective SNR gain^2 / noise_var in dB (floored at -100 dB), any shape: what a
+    decoder is told about each received value's reliability."""
+    return 10 * torch.log10(gain.square() / noise_var.clamp_min(1e-12)).clamp_min(-100.0)

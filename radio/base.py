@@ -12,7 +12,7 @@ import abc
 
 import numpy as np
 
-from dsp.errors import RadioError, SignalError
+from diffair.dsp.errors import RadioError, SignalError
 
 
 def check_tx_samples(iq: np.ndarray) -> np.ndarray:

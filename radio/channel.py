@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dsp.errors import ConfigError
+from diffair.dsp.errors import ConfigError
+from diffair.dsp.units import complex_gaussian
 
 SINC_HALF_WIDTH = 16
 """The resampler's Kaiser-windowed sinc spans 2 x 16 input samples."""
@@ -161,7 +162,7 @@ class LoopbackChannel:
         delays = np.arange(cfg.max_delay_samples + 1)
         power = np.exp(-delays / cfg.rms_delay_samples)
         power /= power.sum()
-        gains = (self.rng.normal(size=len(delays)) + 1j * self.rng.normal(size=len(delays))) / np.sqrt(2)
+        gains = complex_gaussian(self.rng, len(delays)).astype(np.complex128)
         return (gains * np.sqrt(power)).astype(np.complex64)
 
     def _receive_chain(self, clean: np.ndarray) -> np.ndarray:
@@ -177,7 +178,7 @@ class LoopbackChannel:
         if self.interferer is not None and not self.interferer.synchronous:
             y = y + self.interferer.take(len(clean))
         if cfg.noise_var > 0:
-            y = y + (np.sqrt(cfg.noise_var / 2) * (self.rng.normal(size=len(y)) + 1j * self.rng.normal(size=len(y))))
+            y = y + np.sqrt(cfg.noise_var) * complex_gaussian(self.rng, len(y))
         y = y * 10 ** (cfg.rx_gain_db / 20)
         if cfg.iq_gain_db or cfg.iq_phase_deg:
             g, phi = 10 ** (cfg.iq_gain_db / 20), np.deg2rad(cfg.iq_phase_deg)

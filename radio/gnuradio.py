@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from dsp.errors import RadioError
+from diffair.dsp.errors import RadioError
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 FLOWGRAPHS = Path(__file__).parent / "flowgraphs"

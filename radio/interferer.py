@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp.errors import ConfigError
-from radio.base import check_tx_samples
-from radio.channel import ChannelConfig, LoopbackChannel
+from diffair.dsp.errors import ConfigError
+from diffair.radio.base import check_tx_samples
+from diffair.radio.channel import ChannelConfig, LoopbackChannel
 
 
 TX_FILTER_TAPS = 255

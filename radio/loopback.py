@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from radio.base import Radio, check_tx_samples
-from radio.channel import BurstTruth, ChannelConfig, LoopbackChannel
+from diffair.radio.base import Radio, check_tx_samples
+from diffair.radio.channel import BurstTruth, ChannelConfig, LoopbackChannel
 
 
 class LoopbackRadio(Radio):
@@ -40,7 +40,7 @@ class LoopbackRadio(Radio):
     def receive(self, num_samples: int, timeout: float = 1.0) -> np.ndarray:
         self._require_open()
         if num_samples < 0:
-            from dsp.errors import RadioError
+            from diffair.dsp.errors import RadioError
 
             raise RadioError(f"receive(): num_samples = {num_samples}, expected >= 0")
         queued = np.concatenate(self._queue) if self._queue else np.zeros(0, np.complex64)

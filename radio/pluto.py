@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dsp.errors import ConfigError, RadioError
-from radio.base import Radio, check_tx_samples
+from diffair.dsp.errors import ConfigError, RadioError
+from diffair.radio import pluto_ranges as ranges
+from diffair.radio.base import Radio, check_tx_samples
 
 URI_ENV = "DIFFAIR_PLUTO_URI"
 RX_FULL_SCALE = 2048.0
@@ -26,6 +27,10 @@ HOW_TO_CONNECT = ("connect a PlutoSDR by USB (its network URI is ip:192.168.2.1)
 def _need(ok: bool, name: str, value, expected: str) -> None:
     if not ok:
         raise ConfigError(f"PlutoConfig.{name} = {value!r}; expected {expected}")
+
+
+def _need_range(limits: tuple[float, float], name: str, value: float, unit: str) -> None:
+    _need(ranges.contains(limits, value), name, value, f"{ranges.describe(limits, unit)} (the AD9363's range)")
 
 
 @dataclass(frozen=True)
@@ -48,16 +53,16 @@ class PlutoConfig:
     timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
-        _need(325e6 <= self.lo_hz <= 3.8e9, "lo_hz", self.lo_hz, "325 MHz .. 3.8 GHz (the AD9363's range)")
-        _need(521e3 <= self.sample_rate_hz <= 61.44e6, "sample_rate_hz", self.sample_rate_hz,
-              "521 kS/s .. 61.44 MS/s")
+        _need_range(ranges.LO_HZ, "lo_hz", self.lo_hz, "Hz")
+        _need_range(ranges.SAMPLE_RATE_HZ, "sample_rate_hz", self.sample_rate_hz, "Hz")
         if self.rf_bandwidth_hz is not None:
-            _need(200e3 <= self.rf_bandwidth_hz <= 40e6, "rf_bandwidth_hz", self.rf_bandwidth_hz, "200 kHz .. 40 MHz")
+            _need_range(ranges.TX_BANDWIDTH_HZ, "rf_bandwidth_hz", self.rf_bandwidth_hz, "Hz")
         _need(self.gain_mode in ("manual", "slow_attack", "fast_attack"), "gain_mode", self.gain_mode,
               "'manual', 'slow_attack' or 'fast_attack'")
-        _need(-3 <= self.rx_gain_db <= 71, "rx_gain_db", self.rx_gain_db, "-3 .. 71 dB")
-        _need(-89.75 <= self.tx_attenuation_db <= 0 and (self.tx_attenuation_db * 4).is_integer(),
-              "tx_attenuation_db", self.tx_attenuation_db, "-89.75 .. 0 dB in 0.25 dB steps")
+        _need_range(ranges.RX_GAIN_DB, "rx_gain_db", self.rx_gain_db, "dB")
+        _need(ranges.contains(ranges.TX_ATTENUATION_DB, self.tx_attenuation_db)
+              and (self.tx_attenuation_db * 4).is_integer(), "tx_attenuation_db", self.tx_attenuation_db,
+              f"{ranges.describe(ranges.TX_ATTENUATION_DB, 'dB')} in 0.25 dB steps")
         _need(16 <= self.buffer_size <= 1 << 24, "buffer_size", self.buffer_size, "16 .. 16777216 samples")
         _need(0 < self.tx_peak <= 32767, "tx_peak", self.tx_peak, "an int16 amplitude in (0, 32767]")
 
@@ -120,7 +125,7 @@ class PlutoRadio(Radio):
     def tune(self, lo_hz: float) -> None:
         """Retune both LOs (validated, read back) and drop the receive buffers captured before."""
         self._require_open()
-        _need(325e6 <= lo_hz <= 3.8e9, "lo_hz", lo_hz, "325 MHz .. 3.8 GHz (the AD9363's range)")
+        _need_range(ranges.LO_HZ, "lo_hz", lo_hz, "Hz")
         self.sdr.rx_lo = self.sdr.tx_lo = int(lo_hz)
         if abs(self.sdr.rx_lo - lo_hz) > 10 or abs(self.sdr.tx_lo - lo_hz) > 10:
             raise RadioError(f"PlutoSDR LO reads back {self.sdr.rx_lo} / {self.sdr.tx_lo}, expected {lo_hz:.0f}")

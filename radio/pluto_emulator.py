@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from radio.channel import ChannelConfig, LoopbackChannel
+from diffair.radio import pluto_ranges as ranges
+from diffair.radio.channel import ChannelConfig, LoopbackChannel
 
 PHY, TX_DEV, RX_DEV = "iio:device0", "iio:device1", "iio:device2"
 NAMES = {PHY: "ad9361-phy", TX_DEV: "cf-ad9361-dds-core-lpc", RX_DEV: "cf-ad9361-lpc"}
@@ -42,24 +43,24 @@ def _choice(*options: str):
 
 # (device, direction, channel or None, attribute) -> (default, validator or None)
 ATTRIBUTES: dict[tuple, tuple[str, object]] = {
-    (PHY, "in", "voltage0", "hardwaregain"): ("30.000000 dB", _int_range(-3, 71)),
+    (PHY, "in", "voltage0", "hardwaregain"): ("30.000000 dB", _int_range(*ranges.RX_GAIN_DB)),
     (PHY, "in", "voltage0", "gain_control_mode"): ("slow_attack", _choice("manual", "slow_attack", "fast_attack", "hybrid")),
     (PHY, "in", "voltage0", "gain_control_mode_available"): ("manual fast_attack slow_attack hybrid", None),
     (PHY, "in", "voltage0", "hardwaregain_available"): ("[-3 1 71]", None),
-    (PHY, "in", "voltage0", "rf_bandwidth"): ("18000000", _int_range(200e3, 56e6)),
-    (PHY, "in", "voltage0", "sampling_frequency"): ("30720000", _int_range(521e3, 61.44e6)),
+    (PHY, "in", "voltage0", "rf_bandwidth"): ("18000000", _int_range(*ranges.RX_BANDWIDTH_HZ)),
+    (PHY, "in", "voltage0", "sampling_frequency"): ("30720000", _int_range(*ranges.SAMPLE_RATE_HZ)),
     (PHY, "in", "voltage0", "sampling_frequency_available"): ("[2083333 1 61440000]", None),
     (PHY, "in", "voltage0", "rssi"): ("100.00 dB", None),
     (PHY, "in", "voltage0", "rf_port_select"): ("A_BALANCED", None),
     (PHY, "in", "out", "voltage_filter_fir_en"): ("0", _choice("0", "1")),
-    (PHY, "out", "voltage0", "hardwaregain"): ("-10.000000 dB", _int_range(-89.75, 0)),
-    (PHY, "out", "voltage0", "rf_bandwidth"): ("18000000", _int_range(200e3, 40e6)),
-    (PHY, "out", "voltage0", "sampling_frequency"): ("30720000", _int_range(521e3, 61.44e6)),
+    (PHY, "out", "voltage0", "hardwaregain"): ("-10.000000 dB", _int_range(*ranges.TX_ATTENUATION_DB)),
+    (PHY, "out", "voltage0", "rf_bandwidth"): ("18000000", _int_range(*ranges.TX_BANDWIDTH_HZ)),
+    (PHY, "out", "voltage0", "sampling_frequency"): ("30720000", _int_range(*ranges.SAMPLE_RATE_HZ)),
     (PHY, "out", "voltage0", "rf_port_select"): ("A", None),
-    (PHY, "out", "altvoltage0", "frequency"): ("2400000000", _int_range(325e6, 3.8e9)),
+    (PHY, "out", "altvoltage0", "frequency"): ("2400000000", _int_range(*ranges.LO_HZ)),
     (PHY, "out", "altvoltage0", "frequency_available"): ("[325000000 1 3800000000]", None),
     (PHY, "out", "altvoltage0", "powerdown"): ("0", _choice("0", "1")),
-    (PHY, "out", "altvoltage1", "frequency"): ("2450000000", _int_range(325e6, 3.8e9)),
+    (PHY, "out", "altvoltage1", "frequency"): ("2450000000", _int_range(*ranges.LO_HZ)),
     (PHY, "out", "altvoltage1", "frequency_available"): ("[325000000 1 3800000000]", None),
     (PHY, "out", "altvoltage1", "powerdown"): ("0", _choice("0", "1")),
     (PHY, "dev", None, "filter_fir_config"): ("FIR Rx: 0,0 Tx: 0,0", None),

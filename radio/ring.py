@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 
-from radio.base import Radio
+from diffair.radio.base import Radio
 
 
 class RingReader:

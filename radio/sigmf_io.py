@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.errors import RadioError
-from radio.base import Radio
+from diffair.dsp.errors import RadioError
+from diffair.radio.base import Radio
 
 DATATYPE = "cf32_le"
 

@@ -15,9 +15,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from dsp.errors import ConfigError, RadioError
-from radio.base import Radio, check_tx_samples
-from radio.zmq_tags import StreamTag, TagHeaderError, decode_header, encode_header
+from diffair.dsp.errors import ConfigError, RadioError
+from diffair.radio.base import Radio, check_tx_samples
+from diffair.radio.zmq_tags import StreamTag, TagHeaderError, decode_header, encode_header
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 ITEM_BYTES = 8

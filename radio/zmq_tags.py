@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from dsp.errors import RadioError
+from diffair.dsp.errors import RadioError
 
 MAGIC = 0x5FF0
 VERSION = 1

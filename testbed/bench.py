@@ -14,22 +14,21 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.frame import FrameFormat
-from dsp.packetizer import packetize
-from dsp.receiver import OfdmReceiver
-from dsp.transmitter import build_frame, scale_for_tx
-from radio.channel import ChannelConfig
-from radio.loopback import LoopbackRadio
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.packetizer import packetize
+from diffair.dsp.receiver import OfdmReceiver
+from diffair.dsp.transmitter import build_frame, scale_for_tx
+from diffair.dsp.units import complex_gaussian
+from diffair.radio.loopback import LoopbackRadio
+from diffair.testbed.session import channel_for
 
 
 def make_stream(fmt: FrameFormat, frames: int, seed: int = 0) -> np.ndarray:
     """Back-to-back frames (gaps of N..5N samples) at 20 dB with 10 kHz CFO and 20 ppm SRO."""
     rng = np.random.default_rng(seed)
     count = frames * fmt.payload_capacity
-    symbols = ((rng.normal(size=count) + 1j * rng.normal(size=count)) / np.sqrt(2)).astype(np.complex64)
-    channel = ChannelConfig(snr_db=20.0, signal_power=10 ** (-fmt.backoff_db / 10),
-                            bandwidth_fraction=fmt.bandwidth_fraction, cfo_hz=10e3, sro_ppm=20.0,
-                            gap_samples=(fmt.fft_size, 5 * fmt.fft_size))
+    symbols = complex_gaussian(rng, count)
+    channel = channel_for(fmt, 20.0, cfo_hz=10e3, sro_ppm=20.0, gap_samples=(fmt.fft_size, 5 * fmt.fft_size))
     with LoopbackRadio(channel, seed=seed) as radio:
         for header, chunk in packetize(symbols, 1, fmt):
             radio.send(scale_for_tx(build_frame(header, chunk, fmt), fmt)[0])

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from dsp.frame import FrameFormat
-from dsp.packetizer import packetize, payload_permutation
-from dsp.receiver import OfdmReceiver, ReceiverConfig
-from dsp.transmitter import build_frame, papr_db, scale_for_tx
-from radio.channel import BurstTruth, ChannelConfig
-from radio.loopback import LoopbackRadio
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.packetizer import packetize, payload_permutation
+from diffair.dsp.receiver import OfdmReceiver, ReceiverConfig
+from diffair.dsp.transmitter import build_frame, papr_db, scale_for_tx
+from diffair.dsp.units import complex_gaussian
+from diffair.radio.channel import BurstTruth, ChannelConfig
+from diffair.radio.loopback import LoopbackRadio
+from diffair.testbed.session import channel_for
 
 RECEIVE_CHUNK = 65536
 """Samples per receive() call: frames regularly straddle chunk edges, as on a radio."""
@@ -37,14 +39,14 @@ class LinkOptions:
     seed: int = 0
     fft_size: int = 64
     estimator: str = "lmmse"
+    sounding_symbols: int = 0
 
 
 def link_formats(options: LinkOptions) -> tuple[FrameFormat, ChannelConfig]:
     """The frame format and loopback channel an options set describes."""
-    fmt = FrameFormat.for_fft(options.fft_size)
-    channel = ChannelConfig(
-        snr_db=options.snr_db, signal_power=10 ** (-fmt.backoff_db / 10), bandwidth_fraction=fmt.bandwidth_fraction,
-        sample_rate_hz=fmt.sample_rate_hz, fading="rayleigh" if options.channel == "rayleigh" else "none",
+    fmt = FrameFormat.for_fft(options.fft_size, sounding_symbols=options.sounding_symbols)
+    channel = channel_for(
+        fmt, options.snr_db, fading="rayleigh" if options.channel == "rayleigh" else "none",
         rms_delay_samples=fmt.cp_len / 8, max_delay_samples=fmt.cp_len // 2, cfo_hz=options.cfo_hz,
         sro_ppm=options.sro_ppm, gap_samples=(fmt.fft_size, 20 * fmt.fft_size))
     return fmt, channel
@@ -53,7 +55,7 @@ def link_formats(options: LinkOptions) -> tuple[FrameFormat, ChannelConfig]:
 def genie_evm_terms(truth: BurstTruth, fmt: FrameFormat) -> tuple[float, float]:
     """(sum of expected error power, sum of signal power) over the data carriers of one frame
     with perfect CSI; see the module docstring."""
-    amplitude = 10 ** (-fmt.backoff_db / 20)
+    amplitude = np.sqrt(fmt.tx_power)
     k = fmt.data_carriers
     response = amplitude * np.exp(-2j * np.pi * np.outer(k, np.arange(len(truth.taps))) / fmt.fft_size) @ truth.taps
     power = np.abs(response) ** 2
@@ -67,7 +69,7 @@ def run_link(options: LinkOptions, progress: bool = False) -> dict:
     fmt, channel = link_formats(options)
     rng = np.random.default_rng(options.seed)
     count = options.frames * fmt.payload_capacity
-    symbols = ((rng.normal(size=count) + 1j * rng.normal(size=count)) / np.sqrt(2)).astype(np.complex64)
+    symbols = complex_gaussian(rng, count)
     sent_order = symbols[payload_permutation(count)]
     radio = LoopbackRadio(channel, seed=options.seed + 1)
     receiver = OfdmReceiver(fmt, ReceiverConfig(estimator=options.estimator))
@@ -115,5 +117,7 @@ def run_link(options: LinkOptions, progress: bool = False) -> dict:
         "channel": options.channel,
         "sro_ppm": options.sro_ppm,
         "fft_size": options.fft_size,
+        "sounding_symbols": options.sounding_symbols,
+        "estimator": options.estimator,
         "seed": options.seed,
     }

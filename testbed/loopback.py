@@ -28,28 +28,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dsp.errors import ConfigError
-from dsp.frame import FrameFormat
-from dsp.header import PayloadKind
-from dsp.packetizer import Reassembler
-from dsp.receiver import OfdmReceiver
-from models.channels import EqualizedSymbols, transmit
-from models.data import load_image, to_tensor_batch
-from models.interference import InterferedObservation, InterferedSymbols, interference_amplitude
-from models.receivers import LatentObservation
-from models.registry import (INTERFERENCE_RECEIVERS, WEIGHTS_DIR, available_receivers, build_interference_receiver,
-                             build_receiver, load_codec, load_icdm_codecs)
-from models.symbols import latent_to_symbols
-from radio.channel import ChannelConfig
-from radio.interferer import Interferer, SynchronousInterferer
-from radio.loopback import LoopbackRadio
-from testbed.backends import RunnerReceiver
-from testbed.metrics import latent_mse_db, psnr_db, ssim
-from testbed.session import frame_bursts, sounding_bursts
-
-BUILTIN_SIDE = 128
-"""The built-in image (matplotlib's sample photograph) is centre-cropped and resized to 128 x 128."""
-
+from diffair.dsp.errors import ConfigError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.header import PayloadKind
+from diffair.dsp.packetizer import Reassembler
+from diffair.dsp.receiver import OfdmReceiver
+from diffair.dsp.units import complex_gaussian
+from diffair.export.receiver_runner import ReceiverRunner
+from diffair.models import registry
+from diffair.models.channels import EqualizedSymbols, transmit
+from diffair.models.data import load_image, to_tensor_batch
+from diffair.models.interference import InterferedSymbols, interference_amplitude
+from diffair.models.observation import InterferedObservation, LatentObservation
+from diffair.models.symbols import latent_to_symbols
+from diffair.radio.channel import ChannelConfig
+from diffair.radio.interferer import Interferer, SynchronousInterferer
+from diffair.radio.loopback import LoopbackRadio
+from diffair.testbed.images import builtin_image, check_image, interferer_image, save_png
+from diffair.testbed.metrics import latent_mse_db, psnr_db, ssim
+from diffair.testbed.session import channel_for, frame_bursts, sounding_bursts
 
 SOUNDING_SYMBOLS = 2
 """Sounding symbols per frame when a synchronous interferer is on the air (FrameFormat): one
@@ -59,18 +56,19 @@ of up to about +/-100 Hz at 1 MS/s (3 for about +/-1 kHz; docs/phy.md)."""
 
 @dataclass(frozen=True)
 class LoopbackOptions:
-    """One ``diffair loopback`` run; ``steps`` None is CDDM's full sampler."""
+    """One ``diffair loopback`` run; ``steps``: the diffusion receivers' K (None: each one's
+    default, registry.FULL: the full sampler)."""
 
     image: Path | None = None
     snr_db: float = 10.0
     channel: str = "awgn"
     cfo_hz: float = 10e3
     receivers: tuple[str, ...] = ()
-    steps: int | None = 10
+    steps: int | str | None = None
     genie: bool = False
     seed: int = 0
     out: Path = Path("reports/loopback")
-    weights: Path = WEIGHTS_DIR
+    weights: Path = registry.WEIGHTS_DIR
     fft_size: int = 64
     backend: str = "torch"
     sir_db: float | None = None
@@ -81,8 +79,12 @@ class LoopbackOptions:
 
 
 INTERFERER_KINDS = ("auto", "sync", "async")
-NEEDS_CROSS = ("icdm", "lmmse")
-"""Receivers that need the interferer's coefficient W_z, hence a synchronous interferer."""
+
+
+def needs_interferer(names) -> list[str]:
+    """Those of ``names`` that serve only ICDM's scenario: they need the interferer's
+    coefficient W_z, hence a synchronous interferer."""
+    return [n for n in names if "plain" not in registry.spec(n).scenarios]
 
 
 def interferer_kind(options: LoopbackOptions) -> str | None:
@@ -97,7 +99,7 @@ def interferer_kind(options: LoopbackOptions) -> str | None:
     if options.genie:
         raise ConfigError("loopback: --sir-db needs the PHY (the interferer is a second radio transmitter); drop "
                           "--genie, or use `diffair sweep --sinr-db ... --genie` for the symbol-level channel")
-    needs_cross = [n for n in options.receivers if n in NEEDS_CROSS]
+    needs_cross = needs_interferer(options.receivers)
     kind = options.interferer
     if kind == "auto":
         kind = "sync" if needs_cross or not options.receivers else "async"
@@ -107,46 +109,6 @@ def interferer_kind(options: LoopbackOptions) -> str | None:
         raise ConfigError(f"receiver(s) {', '.join(needs_cross)} need the interferer's channel, which only a "
                           "synchronous interferer lets the PHY estimate: use --interferer sync")
     return kind
-
-
-def builtin_image(name: str = "grace_hopper.jpg", side: int = BUILTIN_SIDE) -> np.ndarray:
-    """One of matplotlib's sample images (default: the photograph of Grace Hopper), centre-
-    cropped to a square and resized: ``[side, side, 3]`` RGB uint8."""
-    from matplotlib import cbook
-    from PIL import Image
-
-    with cbook.get_sample_data(name) as f, Image.open(f) as img:
-        square = min(img.size)
-        left, top = (img.width - square) // 2, (img.height - square) // 2
-        return np.asarray(img.convert("RGB").crop((left, top, left + square, top + square))
-                          .resize((side, side), Image.LANCZOS))
-
-
-BUILTIN_INTERFERER_IMAGE = "Minduka_Present_Blue_Pack.png"
-"""The synchronous interferer's default image: another of matplotlib's samples."""
-
-
-def resized_like(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """``image`` (H', W', 3) uint8 resized to ``shape`` (H, W, ...): a synchronous interferer's
-    image at the wanted image's size, so that its latent has the wanted one's length."""
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(image).resize((shape[1], shape[0]), Image.LANCZOS))
-
-
-def interferer_image(path: Path | None, shape: tuple[int, ...]) -> np.ndarray:
-    """The synchronous interferer's image (a file, or the built-in one) at the wanted image's
-    ``shape``."""
-    return resized_like(load_image(path) if path is not None else builtin_image(BUILTIN_INTERFERER_IMAGE), shape)
-
-
-def check_image(image: np.ndarray, source: str) -> np.ndarray:
-    """Refuse images the codec cannot take: sides must be multiples of 4 (and at least 8)."""
-    h, w = image.shape[:2]
-    if h % 4 or w % 4 or h < 8 or w < 8:
-        raise ConfigError(f"image {source} is {w} x {h}; the codec needs sides that are multiples of 4 "
-                          f"(at least 8): crop it to {w - w % 4} x {h - h % 4}")
-    return image
 
 
 INTERFERER_FRAMES = 16
@@ -159,9 +121,7 @@ def loopback_interferer(fmt: FrameFormat, channel: ChannelConfig, sir_db: float,
     wanted link fades, its own timing (random gaps up to one OFDM symbol, 20 ppm sample-rate
     offset) and carrier offset ``cfo_hz``, a transmit filter at the used band's edge + 1.5
     carriers, payload id ``payload_id``."""
-    rng = np.random.default_rng(seed + 7919)
-    count = INTERFERER_FRAMES * fmt.payload_capacity
-    symbols = ((rng.normal(size=count) + 1j * rng.normal(size=count)) / np.sqrt(2)).astype(np.complex64)
+    symbols = complex_gaussian(np.random.default_rng(seed + 7919), INTERFERER_FRAMES * fmt.payload_capacity)
     path = ChannelConfig(sample_rate_hz=fmt.sample_rate_hz, fading=channel.fading,
                          rms_delay_samples=channel.rms_delay_samples, max_delay_samples=channel.max_delay_samples,
                          cfo_hz=cfo_hz, sro_ppm=20.0, gap_samples=(0, fmt.fft_size))
@@ -198,9 +158,8 @@ def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: f
         raise ConfigError("through_phy: interferer_symbols given without sir_db")
     if synchronous:
         fmt = dataclasses.replace(fmt, sounding_symbols=sounding_symbols)
-    channel = ChannelConfig(
-        snr_db=snr_db, signal_power=10 ** (-fmt.backoff_db / 10), bandwidth_fraction=fmt.bandwidth_fraction,
-        sample_rate_hz=fmt.sample_rate_hz, fading="rayleigh" if channel_type == "rayleigh" else "none",
+    channel = channel_for(
+        fmt, snr_db, fading="rayleigh" if channel_type == "rayleigh" else "none",
         rms_delay_samples=fmt.cp_len / 8, max_delay_samples=fmt.cp_len // 2, cfo_hz=cfo_hz,
         gap_samples=(fmt.fft_size, 10 * fmt.fft_size))
     timings = {}
@@ -246,44 +205,47 @@ def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: f
                 "sir_db_est": p.sir_db, "cfo_hz_est": p.cfo_hz}
 
 
-def transmitter_groups(codec, receivers: dict) -> list[tuple]:
-    """Group receivers by what transmits for them: the deep-JSCC encoder, or a receiver's own
-    ``encode`` (Guo et al.'s). Each group: (encode(images) -> (symbol latent, reference
-    latent), [names])."""
-    shared = [n for n, r in receivers.items() if not hasattr(r, "encode")]
-    groups = [(lambda x: (codec.encoder(x),) * 2, shared)] if shared else []
-    return groups + [(r.encode, [n]) for n, r in receivers.items() if hasattr(r, "encode")]
+def by_transmitter(names) -> dict[str, list[str]]:
+    """Receiver names grouped by the transmitter whose symbols they decode (registry order)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(registry.spec(name).transmitter, []).append(name)
+    return groups
+
+
+def default_receivers(channel: str, scenario: str, weights: Path) -> list[str]:
+    """Every receiver of ``scenario`` with weights for ``channel``; refuses when there is none."""
+    names = registry.available(channel, scenario, weights)
+    if not names:
+        raise ConfigError(f"no receiver has weights for {channel} ({scenario} link) in {weights}")
+    return names
 
 
 def run_loopback(options: LoopbackOptions) -> dict:
     """Run the chain; writes the report folder and returns the summary dict."""
-    image = check_image(load_image(options.image) if options.image else builtin_image(),
-                        str(options.image or "(built-in)"))
+    image = load_image(options.image) if options.image else builtin_image()
     kind = interferer_kind(options)
+    scenario = "interference" if kind == "sync" else "plain"
+    names = list(options.receivers) or default_receivers(options.channel, scenario, options.weights)
+    models = {n: registry.build(n, options.channel, options.steps, options.weights, scenario) for n in names}
+    groups = by_transmitter(names)
+    senders = {t: registry.build_transmitter(t, options.channel, options.weights, scenario) for t in groups}
+    for sender in senders.values():
+        check_image(image, str(options.image or "(built-in)"), sender.multiple)
+    interferer_symbols = None
     if kind == "sync":
-        names = list(options.receivers) or list(INTERFERENCE_RECEIVERS)
-        models = {name: build_interference_receiver(name, options.channel, options.steps, options.weights)
-                  for name in names}
-        codec, interferer_codec = load_icdm_codecs(options.weights)
         other = interferer_image(options.interferer_image, image.shape)
         with torch.no_grad():
+            interferer_codec = registry.load_interferer_codec(options.weights)
             interferer_symbols = latent_to_symbols(interferer_codec.encoder(to_tensor_batch(other[None])))[0].numpy()
-    else:
-        names = list(options.receivers) or available_receivers(options.channel, options.weights)
-        if not names:
-            raise ConfigError(f"no receiver has weights for {options.channel} in {options.weights}")
-        models = {name: build_receiver(name, options.channel, options.steps, options.weights) for name in names}
-        codec = None if all(hasattr(m, "encode") for m in models.values()) else load_codec(options.channel,
-                                                                                             options.weights)
-        interferer_symbols = None
-    receivers = {name: RunnerReceiver(m, options.backend, Path(options.out) / "graphs") for name, m in models.items()}
+    receivers = {name: ReceiverRunner(m, options.backend, Path(options.out) / "graphs") for name, m in models.items()}
     x = to_tensor_batch(image[None])
     fmt = FrameFormat.for_fft(options.fft_size)
     results, outputs, links, observations = {}, {}, [], []
     with torch.no_grad():
-        for encode, members in transmitter_groups(codec, models):
+        for transmitter, members in groups.items():
             started = time.perf_counter()
-            sent, reference = encode(x)
+            sent, reference = senders[transmitter].encode(x)
             encode_ms = 1e3 * (time.perf_counter() - started)
             symbols = latent_to_symbols(sent)[0].numpy()
             if options.genie:
@@ -306,21 +268,8 @@ def run_loopback(options: LoopbackOptions) -> dict:
                 obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
             observations.append(obs)
             for name in members:
-                receiver = receivers[name]
-                receiver(obs)  # warm-up: the first call pays for allocations (and an ONNX export)
-                with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
-                    warnings.simplefilter("always")
-                    started = time.perf_counter()
-                    decoded, latent = receiver(obs)
-                    latency = 1e3 * (time.perf_counter() - started)
-                estimate = decoded[0].permute(1, 2, 0).clamp(0, 1).numpy()
-                outputs[name] = (estimate, latent[0].numpy() if sent.shape == latent.shape else None)
-                results[name] = {"psnr_db": psnr_db(image / 255.0, estimate), "ssim": ssim(image / 255.0, estimate),
-                                 "latent_mse_db": latent_mse_db(reference[0].numpy(), latent[0].numpy()),
-                                 "latency_ms": latency, "backend": options.backend, "provider": receiver.provider,
-                                 "frames_ok": link["frames_ok"]}
-                if caught:
-                    results[name]["warnings"] = sorted({str(w.message) for w in caught})
+                results[name], outputs[name] = _timed_decode(receivers[name], obs, image, sent, reference)
+                results[name]["frames_ok"] = link["frames_ok"]
     link = links[0]
     summary = {"receivers": results, "snr_db_true": options.snr_db, "sir_db": options.sir_db, "interferer": kind,
                "sinr_db_true": sinr_of(options.snr_db, options.sir_db), "snr_db_est": link["snr_db_est"],
@@ -333,6 +282,25 @@ def run_loopback(options: LoopbackOptions) -> dict:
                "symbols": link["symbols"]}
     write_report(options, image, outputs, observations[0], summary)
     return summary
+
+
+def _timed_decode(receiver: ReceiverRunner, obs: LatentObservation, image: np.ndarray, sent: torch.Tensor,
+                  reference: torch.Tensor) -> tuple[dict, tuple]:
+    """One receiver on ``obs``, timed after a warm-up call: its result row (PSNR, SSIM, latent
+    MSE, latency, backend, warnings) and (decoded image ``[H, W, 3]``, latent or None)."""
+    receiver(obs)  # warm-up: the first call pays for allocations (and an ONNX export)
+    with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
+        warnings.simplefilter("always")
+        started = time.perf_counter()
+        decoded, latent = receiver(obs)
+        latency = 1e3 * (time.perf_counter() - started)
+    estimate = decoded[0].permute(1, 2, 0).clamp(0, 1).numpy()
+    row = {"psnr_db": psnr_db(image / 255.0, estimate), "ssim": ssim(image / 255.0, estimate),
+           "latent_mse_db": latent_mse_db(reference[0].numpy(), latent[0].numpy()), "latency_ms": latency,
+           "backend": receiver.backend, "provider": receiver.provider}
+    if caught:
+        row["warnings"] = sorted({str(w.message) for w in caught})
+    return row, (estimate, latent[0].numpy() if sent.shape == latent.shape else None)
 
 
 def _provenance() -> dict:
@@ -357,13 +325,12 @@ def write_report(options: LoopbackOptions, image: np.ndarray, outputs: dict, obs
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from PIL import Image
 
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image).save(out / "original.png")
+    save_png(image, out / "original.png")
     for name, (estimate, _) in outputs.items():
-        Image.fromarray((estimate * 255).round().astype(np.uint8)).save(out / f"{name}.png")
+        save_png(estimate, out / f"{name}.png")
     fig, axes = plt.subplots(1, 1 + len(outputs), figsize=(3 * (1 + len(outputs)), 3.3))
     axes = np.atleast_1d(axes)
     axes[0].imshow(image)
@@ -382,7 +349,7 @@ def write_report(options: LoopbackOptions, image: np.ndarray, outputs: dict, obs
     half = obs.y.shape[1] // 2
     ax.scatter(obs.y[0, :half].flatten(), obs.y[0, half:].flatten(), s=2, alpha=0.4, label="after MMSE")
     for name, (_, latent) in outputs.items():
-        if name != "jscc" and latent is not None:
+        if latent is not None and not np.array_equal(latent, obs.y[0].numpy()):  # not the equalized y itself
             ax.scatter(latent[:half].flatten(), latent[half:].flatten(), s=2, alpha=0.4, label=f"after {name}")
     ax.set_xlabel("in-phase")
     ax.set_ylabel("quadrature")

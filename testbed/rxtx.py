@@ -24,21 +24,20 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from dsp.errors import ConfigError
-from dsp.frame import FrameFormat
-from dsp.header import PayloadKind
-from dsp.packetizer import Reassembler, RxFrame, RxPayload
-from dsp.receiver import OfdmReceiver
-from radio.base import Radio
-from radio.ring import RingReader
-from testbed.session import frame_bursts, interfered_bursts
+from diffair.dsp.errors import ConfigError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.header import PayloadKind
+from diffair.dsp.packetizer import Reassembler, RxFrame, RxPayload
+from diffair.dsp.receiver import OfdmReceiver
+from diffair.dsp.units import complex_gaussian
+from diffair.radio.base import Radio
+from diffair.radio.ring import RingReader
+from diffair.testbed.session import channel_for, frame_bursts, interfered_bursts
 
 
 def link_test_payload(seed: int, frames: int, fmt: FrameFormat) -> np.ndarray:
     """The link test payload both sides agree on: ``frames`` full frames of CN(0, 1) symbols."""
-    rng = np.random.default_rng(seed)
-    count = frames * fmt.payload_capacity
-    return ((rng.normal(size=count) + 1j * rng.normal(size=count)) / np.sqrt(2)).astype(np.complex64)
+    return complex_gaussian(np.random.default_rng(seed), frames * fmt.payload_capacity)
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ class RadioChoice:
 def open_radio(choice: RadioChoice, side: str, fmt: FrameFormat) -> Radio:
     """Open the radio for ``side`` ("tx" or "rx")."""
     if choice.kind == "zmq":
-        from radio.zmq_radio import ZmqConfig, ZmqRadio
+        from diffair.radio.zmq_radio import ZmqConfig, ZmqRadio
 
         default = {"tx": "tcp://127.0.0.1:5555", "rx": "tcp://127.0.0.1:5556"}[side]
         address = choice.address or default
@@ -66,12 +65,12 @@ def open_radio(choice: RadioChoice, side: str, fmt: FrameFormat) -> Radio:
                            rx_address=address if side == "rx" else None, timeout_s=5.0)
         return ZmqRadio(config).open()
     if choice.kind == "pluto":
-        from radio.pluto import PlutoConfig, PlutoRadio
+        from diffair.radio.pluto import PlutoConfig, PlutoRadio
 
         return PlutoRadio(PlutoConfig(uri=choice.uri, lo_hz=choice.lo_hz, sample_rate_hz=choice.sample_rate_hz,
                                       rx_gain_db=choice.rx_gain_db, cyclic=choice.cyclic)).open()
     if choice.kind == "sigmf":
-        from radio.sigmf_io import SigmfRadio
+        from diffair.radio.sigmf_io import SigmfRadio
 
         if choice.path is None:
             raise ConfigError("--radio sigmf needs --input PATH (a .sigmf-meta recording)")
@@ -79,39 +78,35 @@ def open_radio(choice: RadioChoice, side: str, fmt: FrameFormat) -> Radio:
     raise ConfigError(f"--radio {choice.kind!r} is not available for {side}")
 
 
-TRANSMITTERS = ("jscc", "djscc")
-"""What ``tx --image`` can send: deep-JSCC symbols (decoded by jscc and cddm) or Guo et al.'s."""
-ICDM_TRANSMITTERS = ("icdm-signal", "icdm-interferer")
-"""The two codecs of ICDM's scenario (models.registry), used by ``tx --interferer-image``."""
-
-
-def image_payload(image: np.ndarray, channel: str, weights: Path | None = None, transmitter: str = "jscc"
-                  ) -> tuple[np.ndarray, int]:
-    """An image's symbols (complex64 ``[K]``) from the shipped ``transmitter`` for ``channel``
-    ("icdm-signal" / "icdm-interferer": the two codecs of ICDM's scenario), and their PayloadKind."""
+def image_payload(image: np.ndarray, channel: str, weights: Path | None = None, transmitter: str = "jscc",
+                  scenario: str = "plain") -> tuple[np.ndarray, int]:
+    """An image's symbols (complex64 ``[K]``) from the registered ``transmitter`` for ``channel``
+    (in ICDM's ``scenario`` "interference": the wanted user's codec), and their PayloadKind."""
     import torch
 
-    from models.data import to_tensor_batch
-    from models.registry import WEIGHTS_DIR, build_receiver, load_codec, load_icdm_codecs
-    from models.symbols import latent_to_symbols
-    from testbed.loopback import check_image
+    from diffair.models import registry
+    from diffair.models.data import to_tensor_batch
+    from diffair.models.symbols import latent_to_symbols
+    from diffair.testbed.images import check_image
 
-    if transmitter not in TRANSMITTERS + ICDM_TRANSMITTERS:
-        raise ConfigError(f"--transmitter {transmitter!r}; expected one of {', '.join(TRANSMITTERS)}")
-    x = to_tensor_batch(check_image(image, "to send")[None])
-    weights = weights or WEIGHTS_DIR
+    sender = registry.build_transmitter(transmitter, channel, weights or registry.WEIGHTS_DIR, scenario)
+    x = to_tensor_batch(check_image(image, f"to send with --transmitter {transmitter}", sender.multiple)[None])
     with torch.no_grad():
-        if transmitter == "djscc":
-            if x.shape[-1] % 8 or x.shape[-2] % 8:
-                raise ConfigError(f"--transmitter djscc needs image sides that are multiples of 8, got "
-                                  f"{x.shape[-1]} x {x.shape[-2]}")
-            sent, _ = build_receiver("djscc", channel, weights_dir=weights).encode(x)
-            return latent_to_symbols(sent)[0].numpy(), PayloadKind.DJSCC_LATENT
-        if transmitter in ICDM_TRANSMITTERS:
-            codec = load_icdm_codecs(weights)[ICDM_TRANSMITTERS.index(transmitter)]
-        else:
-            codec = load_codec(channel, weights)
-        return latent_to_symbols(codec.encoder(x))[0].numpy(), PayloadKind.JSCC_LATENT
+        sent, _ = sender.encode(x)
+    return latent_to_symbols(sent)[0].numpy(), registry.transmitter_spec(transmitter).payload_kind
+
+
+def interferer_payload(image: np.ndarray, weights: Path | None = None) -> np.ndarray:
+    """The symbols (complex64 ``[K]``) of ICDM's interferer sending ``image`` with its own codec."""
+    import torch
+
+    from diffair.models import registry
+    from diffair.models.data import to_tensor_batch
+    from diffair.models.symbols import latent_to_symbols
+
+    codec = registry.load_interferer_codec(weights or registry.WEIGHTS_DIR)
+    with torch.no_grad():
+        return latent_to_symbols(codec.encoder(to_tensor_batch(image[None])))[0].numpy()
 
 
 def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat: int, gap_samples: int,
@@ -133,10 +128,10 @@ def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat
     elif interferer is None:
         symbols, kind = image_payload(image, channel, transmitter=transmitter)
     else:
-        from testbed.loopback import resized_like
+        from diffair.testbed.images import resized_like
 
-        symbols, kind = image_payload(image, channel, transmitter="icdm-signal")
-        other, _ = image_payload(resized_like(interferer, image.shape), channel, transmitter="icdm-interferer")
+        symbols, kind = image_payload(image, channel, scenario="interference")
+        other = interferer_payload(resized_like(interferer, image.shape))
 
     def bursts(payload_id: int):
         if interferer is None:
@@ -164,15 +159,12 @@ def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat
 
 
 def _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed) -> dict:
-    from radio.channel import ChannelConfig
-    from radio.loopback import LoopbackRadio
-    from radio.sigmf_io import SigmfRecorder
+    from diffair.radio.loopback import LoopbackRadio
+    from diffair.radio.sigmf_io import SigmfRecorder
 
     if record is None:
         raise ConfigError("tx --radio loopback writes the air to a SigMF recording: give --record PATH")
-    channel = ChannelConfig(snr_db=snr_db, signal_power=10 ** (-fmt.backoff_db / 10),
-                            bandwidth_fraction=fmt.bandwidth_fraction, cfo_hz=cfo_hz,
-                            sample_rate_hz=fmt.sample_rate_hz)
+    channel = channel_for(fmt, snr_db, cfo_hz=cfo_hz)
     sent = 0
     with LoopbackRadio(channel, seed=seed) as air, SigmfRecorder(record, fmt.sample_rate_hz,
                                                                  hardware="diffair loopback") as recorder:
@@ -198,48 +190,37 @@ class RxReport:
     payloads: list[dict] | None = None
 
 
-def payload_kind_of(receiver) -> int:
-    """The PayloadKind a receiver (or a RunnerReceiver around one) decodes: Guo et al.'s has
-    its own transmitter, every other one takes deep-JSCC symbols."""
-    model = getattr(receiver, "receiver", receiver)
-    return PayloadKind.DJSCC_LATENT if hasattr(model, "encode") else PayloadKind.JSCC_LATENT
-
-
 @dataclass
 class ImageDecoding:
-    """How ``rx`` turns image payloads into images: the receivers, the image size (height,
-    width), the deep-JSCC latent channels, the reference image for PSNR (optional) and where
-    decoded PNGs go. Each payload goes to the receivers of its kind (its header says which
-    transmitter sent it)."""
+    """How ``rx`` turns image payloads into images: the receivers (ReceiverRunner by name), the
+    PayloadKind each decodes, the latent shape (C, h, w) of each PayloadKind at this image size,
+    the image size (height, width), the reference image for PSNR (optional) and where decoded
+    PNGs go. Each payload goes to the receivers of its kind (its header says which transmitter
+    sent it)."""
 
     receivers: dict
+    kinds: dict[str, int]
+    shapes: dict[int, tuple[int, int, int]]
     size: tuple[int, int]
-    channels: int = 16
     reference: np.ndarray | None = None
     out: Path | None = None
 
-    def _latent_shape(self, kind: int, receiver) -> tuple[int, int, int]:
-        h, w = self.size
-        if kind == PayloadKind.DJSCC_LATENT:
-            return getattr(receiver, "receiver", receiver).link.config.symbol_channels, h // 8, w // 8
-        return self.channels, h // 4, w // 4
-
     def decode(self, payload: RxPayload) -> dict:
         import torch
-        from PIL import Image
 
-        from models.channels import EqualizedSymbols
-        from models.interference import InterferedObservation, InterferedSymbols
-        from models.receivers import LatentObservation
-        from testbed.loopback import sinr_of
-        from testbed.metrics import psnr_db, ssim
+        from diffair.models.channels import EqualizedSymbols
+        from diffair.models.interference import InterferedSymbols
+        from diffair.models.observation import InterferedObservation, LatentObservation
+        from diffair.testbed.images import save_png
+        from diffair.testbed.loopback import sinr_of
+        from diffair.testbed.metrics import psnr_db, ssim
 
-        members = {n: r for n, r in self.receivers.items() if payload_kind_of(r) == payload.kind}
+        members = {n: r for n, r in self.receivers.items() if self.kinds[n] == payload.kind}
         if not members:
             return {"error": f"no receiver asked for decodes payload kind {PayloadKind(payload.kind).name} "
                              f"(asked for: {', '.join(self.receivers)})"}
         h, w = self.size
-        shape = self._latent_shape(payload.kind, next(iter(members.values())))
+        shape = self.shapes[payload.kind]
         if shape[0] * shape[1] * shape[2] != 2 * len(payload.y):
             return {"error": f"{len(payload.y)} symbols do not fill the {' x '.join(map(str, shape))} latent "
                              f"of a {w} x {h} image"}
@@ -254,7 +235,7 @@ class ImageDecoding:
             for name, receiver in members.items():
                 with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
                     warnings.simplefilter("always")
-                    image = receiver(obs)[0][0].clamp(0, 1).permute(1, 2, 0).numpy()
+                    image = receiver(obs).image[0].clamp(0, 1).permute(1, 2, 0).numpy()
                 entry = {"backend": receiver.backend, "provider": receiver.provider}
                 notes = sorted({str(w.message) for w in caught if issubclass(w.category, UserWarning)})
                 if notes:
@@ -264,8 +245,7 @@ class ImageDecoding:
                               "ssim": ssim(self.reference / 255.0, image)}
                 if self.out is not None:
                     self.out.mkdir(parents=True, exist_ok=True)
-                    Image.fromarray((image * 255).round().astype(np.uint8)).save(
-                        self.out / f"payload{payload.payload_id}_{name}.png")
+                    save_png(image, self.out / f"payload{payload.payload_id}_{name}.png")
                 results[name] = entry
         return results
 
@@ -298,7 +278,7 @@ def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int,
     report = RxReport(payloads=[])
     recorder = None
     if record is not None:
-        from radio.sigmf_io import SigmfRecorder
+        from diffair.radio.sigmf_io import SigmfRecorder
 
         recorder = SigmfRecorder(record, fmt.sample_rate_hz, choice.lo_hz, hardware=f"diffair rx ({choice.kind})")
     bar = tqdm(desc="rx frames", unit="frame", disable=not progress)

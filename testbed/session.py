@@ -6,12 +6,21 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from dsp.frame import FrameFormat
-from dsp.header import PayloadKind
-from dsp.packetizer import RxFrame, packetize
-from dsp.receiver import OfdmReceiver
-from dsp.transmitter import build_frame, build_sounding_frame, clip_to_full_scale, scale_for_tx
-from radio.base import Radio
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.header import PayloadKind
+from diffair.dsp.packetizer import RxFrame, packetize
+from diffair.dsp.receiver import OfdmReceiver
+from diffair.dsp.transmitter import build_frame, build_sounding_frame, clip_to_full_scale, scale_for_tx
+from diffair.radio.base import Radio
+from diffair.radio.channel import ChannelConfig
+
+
+def channel_for(fmt: FrameFormat, snr_db: float | None, **impairments) -> ChannelConfig:
+    """The loopback channel for frames of ``fmt``: ``snr_db`` in-band (relative to the frames'
+    power over their occupied band), at the format's sample rate, with ``impairments``
+    (ChannelConfig fields) on top."""
+    return ChannelConfig(snr_db=snr_db, signal_power=fmt.tx_power, bandwidth_fraction=fmt.bandwidth_fraction,
+                         sample_rate_hz=fmt.sample_rate_hz, **impairments)
 
 
 def frame_bursts(symbols: np.ndarray, payload_id: int, fmt: FrameFormat, gap_samples: int,

@@ -24,17 +24,17 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from dsp.frame import FrameFormat
-from models.channels import EqualizedSymbols, transmit
-from models.data import load_images, to_tensor_batch
-from models.interference import InterferedObservation, InterferedSymbols, transmit_interfered
-from models.receivers import LatentObservation
-from models.registry import (INTERFERENCE_RECEIVERS, INTERFERER_CLASSES, SIGNAL_CLASSES, WEIGHTS_DIR,
-                             available_receivers, build_interference_receiver, build_receiver, load_codec,
-                             load_icdm_codecs)
-from models.symbols import latent_to_symbols
-from testbed.loopback import SOUNDING_SYMBOLS, check_image, sinr_of, sir_for_sinr, through_phy, transmitter_groups
-from testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
+from diffair.dsp.frame import FrameFormat
+from diffair.models import registry
+from diffair.models.channels import EqualizedSymbols, transmit
+from diffair.models.data import load_images, to_tensor_batch
+from diffair.models.interference import INTERFERER_CLASSES, SIGNAL_CLASSES, InterferedSymbols, transmit_interfered
+from diffair.models.observation import InterferedObservation, LatentObservation
+from diffair.models.symbols import latent_to_symbols
+from diffair.testbed.images import check_image
+from diffair.testbed.loopback import (SOUNDING_SYMBOLS, by_transmitter, default_receivers, sinr_of, sir_for_sinr,
+                                      through_phy)
+from diffair.testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,12 @@ class SweepOptions:
     snr_db: tuple[float, ...] = (0.0, 5.0, 10.0, 15.0, 20.0)
     channels: tuple[str, ...] = ("awgn",)
     receivers: tuple[str, ...] = ()
-    steps: int | None = 10
+    steps: int | str | None = None
     genie: bool = False
     cfo_hz: float = 30e3
     seed: int = 0
     out: Path = Path("reports/sweep")
-    weights: Path = WEIGHTS_DIR
+    weights: Path = registry.WEIGHTS_DIR
     batch: int = 256
     sinr_db: tuple[float, ...] = ()
     interferer_cfo_hz: float = 0.0
@@ -92,13 +92,13 @@ def _new_scores(receivers: dict) -> dict:
             for name in receivers}
 
 
-def _point(codec, receivers, images, snr_db, channel, options, fmt) -> list[dict]:
+def _point(senders, receivers, images, snr_db, channel, options, fmt) -> list[dict]:
     scores = _new_scores(receivers)
     for start in range(0, len(images), options.batch):
         x = images[start:start + options.batch]
-        for encode, names in transmitter_groups(codec, receivers):
+        for transmitter, names in by_transmitter(receivers).items():
             with torch.no_grad():
-                sent, reference = encode(x)
+                sent, reference = senders[transmitter].encode(x)
                 symbols = latent_to_symbols(sent)
                 if options.genie:
                     generator = torch.Generator().manual_seed(options.seed + start)
@@ -121,18 +121,18 @@ def _per_image(flat: EqualizedSymbols | InterferedSymbols, shape: torch.Size) ->
     return EqualizedSymbols(*(v.reshape(shape) for v in (flat.y, flat.gain, flat.noise_var)))
 
 
-def _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db, channel, options, fmt) -> list[dict]:
+def _interference_point(codec, interferer_codec, receivers, wanted, interferers, snr_db, sinr_db, channel, options,
+                        fmt) -> list[dict]:
     """One (channel, SNR, SINR) point of the ICDM scenario: through the PHY with a synchronous
     interferer (the receivers told the estimated SNR and SINR), or with ``genie`` at symbol
-    level with perfect CSI."""
-    codec, interferer_codec = codecs
+    level with perfect CSI. ``codec``: the wanted user's transmitter."""
     scores = _new_scores(receivers)
     estimates = []
     for start in range(0, len(wanted), options.batch):
         x = wanted[start:start + options.batch]
         others = interferers[torch.arange(start, start + len(x)) % len(interferers)]
         with torch.no_grad():
-            z = codec.encoder(x)
+            z, _ = codec.encode(x)
             signal, interference = latent_to_symbols(z), latent_to_symbols(interferer_codec.encoder(others))
             if options.genie:
                 rx = transmit_interfered(signal, interference, snr_db, sinr_db, channel,
@@ -160,14 +160,15 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True) -> dict
     """ICDM's scenario: every (channel, SNR, SINR, receiver) point."""
     wanted = to_tensor_batch(load_images(options.data, "test", options.limit, classes=SIGNAL_CLASSES))
     interferers = to_tensor_batch(load_images(options.data, "test", classes=INTERFERER_CLASSES))
-    codecs = load_icdm_codecs(options.weights)
-    names = list(options.receivers) or list(INTERFERENCE_RECEIVERS)
+    interferer_codec = registry.load_interferer_codec(options.weights)
     results = []
     points = [(c, s, i) for c in options.channels for s in options.snr_db for i in options.sinr_db]
     for channel, snr_db, sinr_db in tqdm(points, desc="sweep", disable=not progress):
-        receivers = {n: build_interference_receiver(n, channel, options.steps, options.weights) for n in names}
-        results += _interference_point(codecs, receivers, wanted, interferers, snr_db, sinr_db, channel, options,
-                                       FrameFormat())
+        names = list(options.receivers) or default_receivers(channel, "interference", options.weights)
+        receivers = {n: registry.build(n, channel, options.steps, options.weights, "interference") for n in names}
+        codec = registry.build_transmitter("jscc", channel, options.weights, "interference")
+        results += _interference_point(codec, interferer_codec, receivers, wanted, interferers, snr_db, sinr_db,
+                                       channel, options, FrameFormat())
     write_sweep(results, options.out, x_key="sinr_db")
     return {"results": results}
 
@@ -177,17 +178,17 @@ def run_sweep(options: SweepOptions, progress: bool = True) -> dict:
     if options.sinr_db:
         return run_interference_sweep(options, progress)
     uint8 = load_images(options.data, "test", options.limit)
-    check_image(uint8[0], str(options.data))
     images = to_tensor_batch(uint8)
     fmt = FrameFormat()
     results = []
     points = [(c, s) for c in options.channels for s in options.snr_db]
     for channel, snr_db in tqdm(points, desc="sweep", disable=not progress):
-        names = list(options.receivers) or available_receivers(channel, options.weights)
-        receivers = {n: build_receiver(n, channel, options.steps, options.weights) for n in names}
-        own_transmitters = all(hasattr(r, "encode") for r in receivers.values())
-        codec = None if own_transmitters else load_codec(channel, options.weights)
-        results += _point(codec, receivers, images, snr_db, channel, options, fmt)
+        names = list(options.receivers) or default_receivers(channel, "plain", options.weights)
+        receivers = {n: registry.build(n, channel, options.steps, options.weights) for n in names}
+        senders = {t: registry.build_transmitter(t, channel, options.weights) for t in by_transmitter(names)}
+        for sender in senders.values():
+            check_image(uint8[0], str(options.data), sender.multiple)
+        results += _point(senders, receivers, images, snr_db, channel, options, fmt)
     write_sweep(results, options.out)
     return {"results": results}
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from models.registry import WEIGHTS_DIR
-from testbed.sweep import SweepOptions, run_sweep
+from diffair.models.registry import WEIGHTS_DIR
+from diffair.testbed.sweep import SweepOptions, run_sweep
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10" / "cifar10_lossless_subset.npz"
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"evaluation images not found at {DATA}")

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from dsp.errors import ConfigError, RadioError, SignalError
-from radio.channel import ChannelConfig, LoopbackChannel, resample
-from radio.loopback import LoopbackRadio
+from diffair.dsp.errors import ConfigError, RadioError, SignalError
+from diffair.radio.channel import ChannelConfig, LoopbackChannel, resample
+from diffair.radio.loopback import LoopbackRadio
 from tests.conftest import complex_gaussian
 
 

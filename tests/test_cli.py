@@ -1,6 +1,6 @@
 import json
 
-from testbed.cli import main
+from diffair.testbed.cli import main
 
 
 def test_link_json_has_the_documented_fields(capsys):
@@ -42,7 +42,7 @@ def test_yaml_config_refuses_unknown_keys(tmp_path, capsys):
 def test_shipped_configs_parse():
     from pathlib import Path
 
-    from testbed.cli import apply_config, build_parser
+    from diffair.testbed.cli import apply_config, build_parser
 
     for path in sorted(Path(__file__).parent.parent.joinpath("configs").glob("*.yaml")):
         command = {"loopback": "loopback", "link": "link", "sweep": "sweep"}[path.stem.split("_")[0]]

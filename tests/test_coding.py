@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dsp.coding import conv_encode, crc32_bits, hard_decode, interleaver, viterbi_decode
+from diffair.dsp.coding import conv_encode, crc32_bits, hard_decode, interleaver, viterbi_decode
 
 
 def _llr(coded, rng, snr_db):

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from models.autoencoder import AutoencoderConfig, SemanticAutoencoder
-from models.channels import transmit
-from models.checkpoint import load_model
-from models.data import to_tensor_batch
-from models.denoiser import DenoiserConfig, LatentPrior
-from models.djscc import DiffusionJSCCReceiver, DiffusionLink, LinkConfig
-from models.receivers import LatentObservation
-from models.symbols import latent_to_symbols
-from models.train_djscc import gaussian_kl
-from testbed.cli import main
+from diffair.models.autoencoder import AutoencoderConfig, SemanticAutoencoder
+from diffair.models.channels import transmit
+from diffair.models.checkpoint import load_model
+from diffair.models.data import to_tensor_batch
+from diffair.models.denoiser import DenoiserConfig, LatentPrior
+from diffair.models.djscc import DiffusionJSCCReceiver, DiffusionLink, LinkConfig
+from diffair.models.observation import LatentObservation
+from diffair.models.symbols import latent_to_symbols
+from diffair.models.training.djscc import gaussian_kl
+from diffair.testbed.cli import main
 
 
 def _receiver(steps=3):

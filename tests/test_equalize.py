@@ -1,6 +1,6 @@
 import numpy as np
 
-from dsp.equalize import mmse_equalize
+from diffair.dsp.equalize import mmse_equalize
 from tests.conftest import complex_gaussian
 
 

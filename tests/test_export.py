@@ -6,17 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from dsp.errors import ExportError
-from export.build import BATCH_INPUTS
-from export.graphs import CDDMGraph, DecoderGraph, DenoiserGraph, EncoderGraph
-from export.onnx_export import as_numpy, example_inputs, export_graph, read_sidecar
-from export.parity import compare, parity_report
-from export.runners import OrtRunner, TorchRunner
-from export.tensorrt_runner import BuildConfig, check_batch, engine_cache_key, profile_shapes
-from models.denoiser import DenoiserConfig, LatentUNet
-from models.jscc import DeepJSCC, JSCCConfig
-from models.receivers import CDDMReceiver, LatentObservation, sampler_plan
-from models.schedule import NoiseSchedule
+from diffair.dsp.errors import ExportError
+from diffair.export.onnx_export import as_numpy, export_graph, read_sidecar
+from diffair.export.parity import compare, parity_report
+from diffair.export.runners import OrtRunner, RunnerChoice, TorchRunner
+from diffair.export.tensorrt_runner import BuildConfig, check_batch, engine_cache_key, profile_shapes
+from diffair.models.denoiser import DenoiserConfig, LatentUNet
+from diffair.models.graphs import DecoderGraph
+from diffair.models.jscc import DeepJSCC, JSCCConfig
+from diffair.models.observation import LatentObservation
+from diffair.models.receivers import CDDMReceiver, sampler_plan
+from diffair.models.schedule import NoiseSchedule
+from diffair.models.transmitters import JSCCTransmitter
 
 pytest.importorskip("onnxruntime")
 
@@ -32,40 +33,49 @@ def nets():
     return codec, denoiser
 
 
-def _export(graph, kind, tmp_path, steps=None, name=None):
-    path = tmp_path / f"{name or kind}.onnx"
-    export_graph(graph, example_inputs(kind, 16, 32, 2, steps), path, kind=kind, batch_inputs=BATCH_INPUTS[kind],
-                 configs={"jscc": JSCCConfig(filters=16)}, steps=steps)
+def _latent_shape(side):
+    return 16, side // 4, side // 4
+
+
+def _graphs(nets, steps=10):
+    """The CDDM receiver's exported graphs and the JSCC transmitter's, by kind."""
+    codec, denoiser = nets
+    receiver = CDDMReceiver(denoiser, codec.decoder, steps=steps).eval()
+    graphs = JSCCTransmitter(codec).export_graphs() + receiver.export_graphs(_latent_shape)
+    return {g.kind: g for g in graphs}
+
+
+def _export(graph, tmp_path):
+    path = tmp_path / f"{graph.name}.onnx"
+    export_graph(graph.graph, graph.example(32, 2), path, kind=graph.kind, configs=graph.configs, steps=graph.steps)
     return path
 
 
 @pytest.mark.parametrize("steps", [1, 5, 10, 20])
 def test_cddm_receiver_graph_matches_torch(nets, tmp_path, steps):
-    codec, denoiser = nets
-    graph = CDDMGraph(denoiser, codec.decoder)
-    path = _export(graph, "cddm", tmp_path, steps, f"cddm_k{steps}")
+    graph = _graphs(nets, steps)["cddm"]
+    path = _export(graph, tmp_path)
+    assert path.name == f"cddm_k{steps}.onnx"
     meta = read_sidecar(path)
     assert meta["steps"] == steps and meta["opset"] >= 17 and len(meta["weights_sha256"]) == 64
+    assert meta["configs"]["jscc"]["filters"] == 16
     for batch in (1, 7):
-        inputs = as_numpy(example_inputs("cddm", 16, 32, batch, steps), graph.inputs)
-        report = parity_report(TorchRunner(graph), OrtRunner(path), inputs, rtol=1e-4)
+        inputs = as_numpy(graph.example(32, batch), graph.graph.inputs)
+        report = parity_report(TorchRunner(graph.graph), OrtRunner(path), inputs, rtol=1e-4)
         assert report["passed"], report
 
 
 @pytest.mark.parametrize("kind", ["encoder", "decoder", "denoiser"])
 def test_single_graphs_match_torch(nets, tmp_path, kind):
-    codec, denoiser = nets
-    graph = {"encoder": EncoderGraph(codec.encoder), "decoder": DecoderGraph(codec.decoder),
-             "denoiser": DenoiserGraph(denoiser)}[kind]
-    path = _export(graph, kind, tmp_path)
-    inputs = as_numpy(example_inputs(kind, 16, 32, 5, None), graph.inputs)
-    assert parity_report(TorchRunner(graph), OrtRunner(path), inputs)["passed"]
+    graph = _graphs(nets)[kind]
+    path = _export(graph, tmp_path)
+    inputs = as_numpy(graph.example(32, 5), graph.graph.inputs)
+    assert parity_report(TorchRunner(graph.graph), OrtRunner(path), inputs)["passed"]
 
 
 def test_one_graph_serves_every_snr(nets, tmp_path):
     codec, denoiser = nets
-    graph = CDDMGraph(denoiser, codec.decoder)
-    runner = OrtRunner(_export(graph, "cddm", tmp_path, 10, "cddm_k10"))
+    runner = OrtRunner(_export(_graphs(nets, 10)["cddm"], tmp_path))
     receiver = CDDMReceiver(denoiser, codec.decoder, steps=10)
     g = torch.Generator().manual_seed(3)
     shape = (2, 16, 8, 8)
@@ -83,7 +93,8 @@ def test_one_graph_serves_every_snr(nets, tmp_path):
 
 def test_bad_files_and_providers_are_clear_errors(nets, tmp_path):
     codec, _ = nets
-    path = _export(DecoderGraph(codec.decoder), "decoder", tmp_path)
+    decoder = _graphs(nets)["decoder"]
+    path = _export(decoder, tmp_path)
     with pytest.raises(ExportError, match="no ONNX file"):
         OrtRunner(tmp_path / "missing.onnx")
     with pytest.raises(ExportError, match="not installed"):
@@ -98,8 +109,8 @@ def test_bad_files_and_providers_are_clear_errors(nets, tmp_path):
     with pytest.raises(ExportError, match="cannot load"):
         OrtRunner(path)
     with pytest.raises(ExportError, match="opset"):
-        export_graph(DecoderGraph(codec.decoder), example_inputs("decoder", 16, 32, 1, None), tmp_path / "x.onnx",
-                     kind="decoder", batch_inputs=BATCH_INPUTS["decoder"], configs={}, opset=13)
+        export_graph(DecoderGraph(codec.decoder), decoder.example(32, 1), tmp_path / "x.onnx", kind="decoder",
+                     configs={}, opset=13)
 
 
 def test_tensorrt_cache_keys_and_profiles_without_tensorrt():
@@ -126,7 +137,7 @@ def test_tensorrt_runner_says_what_is_missing(nets, tmp_path):
         pytest.skip("TensorRT is installed: the GPU tests cover it")
     except ImportError:
         pass
-    from export.tensorrt_runner import TrtRunner
+    from diffair.export.tensorrt_runner import TrtRunner
 
     with pytest.raises(ExportError, match="TensorRT is not available"):
         TrtRunner(tmp_path / "x.onnx", tmp_path)
@@ -138,17 +149,16 @@ def test_tensorrt_fp32_parity(nets, tmp_path):
     pytest.importorskip("tensorrt")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA GPU")
-    from export.tensorrt_runner import TrtRunner
+    from diffair.export.tensorrt_runner import TrtRunner
 
-    codec, denoiser = nets
-    graph = CDDMGraph(denoiser, codec.decoder)
-    path = _export(graph, "cddm", tmp_path, 10, "cddm_k10")
-    inputs = as_numpy(example_inputs("cddm", 16, 32, 4, 10), graph.inputs)
-    assert parity_report(TorchRunner(graph), TrtRunner(path, tmp_path / "engines"), inputs, rtol=1e-3)["passed"]
+    graph = _graphs(nets, 10)["cddm"]
+    path = _export(graph, tmp_path)
+    inputs = as_numpy(graph.example(32, 4), graph.graph.inputs)
+    assert parity_report(TorchRunner(graph.graph), TrtRunner(path, tmp_path / "engines"), inputs, rtol=1e-3)["passed"]
 
 
 def test_profile_record(tmp_path):
-    from export.profile import run_profile
+    from diffair.export.profile import run_profile
 
     record = run_profile("cddm", ["torch", "ort"], [1, 2], [1, 2], tmp_path, threads=1, warmup=1, repeats=3)
     assert len(record["results"]) == 8
@@ -168,25 +178,32 @@ def _randomized(module):
 @pytest.mark.parametrize("steps", [2, 10])
 def test_icdm_and_djscc_receiver_graphs_match_torch(nets, tmp_path, steps):
     """ICDM's unrolled joint sampler and Guo et al.'s receiver export and agree with torch."""
-    from export.build import GraphSpec
-    from export.graphs import DJSCCGraph, ICDMGraph
-    from models.autoencoder import AutoencoderConfig, SemanticAutoencoder
-    from models.denoiser import LatentPrior
-    from models.djscc import DiffusionLink, LinkConfig
+    from diffair.models.autoencoder import AutoencoderConfig, SemanticAutoencoder
+    from diffair.models.denoiser import LatentPrior
+    from diffair.models.djscc import DiffusionJSCCReceiver, DiffusionLink, LinkConfig
+    from diffair.models.icdm import ICDMReceiver
 
     torch.manual_seed(1)
     codec, _ = nets
     priors = [_randomized(LatentPrior(DenoiserConfig(width=16))) for _ in range(2)]
     link = DiffusionLink(LinkConfig()).eval()
-    specs = [GraphSpec("icdm", ICDMGraph(*priors, codec.decoder), {"jscc": JSCCConfig(filters=16)}, steps),
-             GraphSpec("djscc", DJSCCGraph(link.upsampler, _randomized(LatentPrior(DenoiserConfig(8, 16))),
-                                           SemanticAutoencoder(AutoencoderConfig(filters=16))),
-                       {"link": link.config}, steps)]
-    for spec in specs:
-        path = tmp_path / f"{spec.name}.onnx"
-        export_graph(spec.graph, spec.example(32, 2), path, kind=spec.kind, batch_inputs=BATCH_INPUTS[spec.kind],
-                     configs=spec.configs, steps=steps)
+    icdm = ICDMReceiver(*priors, codec.decoder, steps=steps).eval()
+    djscc = DiffusionJSCCReceiver(link, _randomized(LatentPrior(DenoiserConfig(8, 16))),
+                                  SemanticAutoencoder(AutoencoderConfig(filters=16)), steps=steps).eval()
+    graphs = icdm.export_graphs(_latent_shape) + djscc.export_graphs(lambda side: (64, side // 8, side // 8))
+    assert [g.name for g in graphs] == [f"icdm_k{steps}", f"djscc_k{steps}"]
+    for graph in graphs:
+        path = _export(graph, tmp_path)
         for batch in (1, 5):
-            inputs = as_numpy(spec.example(32, batch), spec.graph.inputs)
-            report = parity_report(TorchRunner(spec.graph), OrtRunner(path), inputs, rtol=1e-4)
-            assert report["passed"], (spec.kind, report)
+            inputs = as_numpy(graph.example(32, batch), graph.graph.inputs)
+            report = parity_report(TorchRunner(graph.graph), OrtRunner(path), inputs, rtol=1e-4)
+            assert report["passed"], (graph.kind, report)
+
+
+def test_backend_names_and_aliases():
+    assert RunnerChoice.parse("onnxruntime").label == "ort" and RunnerChoice.parse("tensorrt").label == "trt"
+    assert RunnerChoice.parse("ort-cuda").variant == "cuda" and RunnerChoice.parse("trt-fp16").label == "trt-fp16"
+    assert RunnerChoice.parse("torch").label == "torch" and RunnerChoice.parse("ORT").label == "ort"
+    for bad in ("tflite", "ort-tpu", "trt-int8"):
+        with pytest.raises(Exception, match="expected one of"):
+            RunnerChoice.parse(bad)

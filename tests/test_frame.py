@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from dsp.errors import ConfigError
-from dsp.frame import HEADER_CODED_BITS, FrameFormat
+from diffair.dsp.errors import ConfigError
+from diffair.dsp.frame import HEADER_CODED_BITS, FrameFormat
 
 
 @pytest.mark.parametrize("fft_size, used, pilots, header_symbols", [(64, 52, 4, 5), (128, 104, 8, 3), (256, 208, 14, 2)])

@@ -7,11 +7,11 @@ import threading
 import numpy as np
 import pytest
 
-from dsp.frame import FrameFormat
-from dsp.receiver import OfdmReceiver
-from radio.gnuradio import Flowgraph, gnuradio_available
-from radio.zmq_radio import ZmqConfig, ZmqRadio
-from testbed.session import frame_bursts, receive_frames
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.receiver import OfdmReceiver
+from diffair.radio.gnuradio import Flowgraph, gnuradio_available
+from diffair.radio.zmq_radio import ZmqConfig, ZmqRadio
+from diffair.testbed.session import frame_bursts, receive_frames
 from tests.conftest import complex_gaussian
 
 AVAILABLE, WHY = gnuradio_available()
@@ -85,9 +85,9 @@ def test_soak_2000_frames_no_loss_no_memory_growth():
 def test_gr_iio_pluto_source_reads_from_the_emulator():
     import subprocess
 
-    from radio.channel import ChannelConfig
-    from radio.gnuradio import FLOWGRAPHS, SYSTEM_PYTHON
-    from radio.pluto_emulator import PlutoEmulator
+    from diffair.radio.channel import ChannelConfig
+    from diffair.radio.gnuradio import FLOWGRAPHS, SYSTEM_PYTHON
+    from diffair.radio.pluto_emulator import PlutoEmulator
 
     with PlutoEmulator(port=0, channel=ChannelConfig(snr_db=0.0, signal_power=0.01)) as emu:
         run = subprocess.run([SYSTEM_PYTHON, str(FLOWGRAPHS / "pluto_source_check.py"), emu.uri, "16384"],

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from dsp.errors import SignalError
-from dsp.frame import FrameFormat
-from dsp.header import FrameHeader, PayloadKind, decode_headers, encode_header
+from diffair.dsp.errors import SignalError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.header import FrameHeader, PayloadKind, decode_headers, encode_header
 
 
 @pytest.mark.parametrize("fft_size", [64, 128, 256])

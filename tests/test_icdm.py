@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 import torch
 
-from dsp.errors import ConfigError, ModelError
-from models.checkpoint import save_weights
-from models.data import load_images
-from models.denoiser import DenoiserConfig, LatentPrior
-from models.icdm import Guidance, ICDMReceiver, guidance_for_sinr, lambda_grid
-from models.interference import InterferedObservation, interference_amplitude, transmit_interfered
-from models.jscc import DeepJSCC, JSCCConfig
-from models.receivers import LatentObservation
-from models.sampler import corrected_step, ddim_step
-from models.schedule import NoiseSchedule
-from models.symbols import latent_to_symbols
+from diffair.dsp.errors import ConfigError, ModelError
+from diffair.models.checkpoint import save_weights
+from diffair.models.data import load_images
+from diffair.models.denoiser import DenoiserConfig, LatentPrior
+from diffair.models.icdm import Guidance, ICDMReceiver, guidance_for_sinr, lambda_grid
+from diffair.models.interference import interference_amplitude, transmit_interfered
+from diffair.models.jscc import DeepJSCC, JSCCConfig
+from diffair.models.observation import InterferedObservation, LatentObservation
+from diffair.models.sampler import corrected_step, ddim_step
+from diffair.models.schedule import NoiseSchedule
+from diffair.models.symbols import latent_to_symbols
 
 SCHEDULE = NoiseSchedule()
 ALPHAS = torch.as_tensor(SCHEDULE.alphas_cumprod, dtype=torch.float32)
@@ -136,7 +136,7 @@ def test_class_filter_reads_only_those_labels(tmp_path):
 def test_interference_sweep_runs_and_reports(tmp_path):
     """The ICDM sweep plumbing end to end with small untrained networks (numbers are not
     quality figures): rows per (receiver, SINR), files written, a warning for SINR 12 dB."""
-    from testbed.sweep import SweepOptions, run_sweep
+    from diffair.testbed.sweep import SweepOptions, run_sweep
 
     weights = tmp_path / "weights"
     torch.manual_seed(0)
@@ -162,10 +162,10 @@ def test_interference_sweep_runs_and_reports(tmp_path):
 
 
 def test_a_missing_interference_prior_is_named(tmp_path):
-    from models.registry import WEIGHTS_DIR, build_receiver
+    from diffair.models.registry import WEIGHTS_DIR, build
 
     for name in ("jscc_rayleigh_c16", "jscc_vehicles_c16", "icdm_prior_animals"):
         for suffix in (".safetensors", ".json"):
             (tmp_path / f"{name}{suffix}").write_bytes((WEIGHTS_DIR / f"{name}{suffix}").read_bytes())
     with pytest.raises(ModelError, match="icdm_prior_vehicles"):
-        build_receiver("icdm", "rayleigh", weights_dir=tmp_path)
+        build("icdm", "rayleigh", weights_dir=tmp_path, scenario="interference")

@@ -6,23 +6,23 @@ import json
 import numpy as np
 import pytest
 
-from dsp.errors import ConfigError
-from dsp.frame import FrameFormat
-from dsp.receiver import OfdmReceiver
-from radio.channel import ChannelConfig
-from radio.interferer import Interferer
-from radio.loopback import LoopbackRadio
-from testbed.cli import main
-from testbed.loopback import loopback_interferer
-from testbed.session import frame_bursts
+from diffair.dsp.errors import ConfigError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.units import complex_gaussian
+from diffair.dsp.receiver import OfdmReceiver
+from diffair.radio.channel import ChannelConfig
+from diffair.radio.interferer import Interferer
+from diffair.radio.loopback import LoopbackRadio
+from diffair.testbed.cli import main
+from diffair.testbed.loopback import loopback_interferer
+from diffair.testbed.session import frame_bursts
 
 FMT = FrameFormat()
 POWER = 10 ** (-FMT.backoff_db / 10)
 
 
 def _symbols(count: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return ((rng.normal(size=count) + 1j * rng.normal(size=count)) / np.sqrt(2)).astype(np.complex64)
+    return complex_gaussian(np.random.default_rng(seed), count)
 
 
 def _channel(snr_db: float) -> ChannelConfig:

@@ -1,14 +1,13 @@
 """The PHY's acceptance figures, through the loopback radio (issue 2). Each run is seeded;
 the tolerances are the issue's targets."""
 
-import numpy as np
 import pytest
 
-from dsp.frame import FrameFormat
-from dsp.receiver import OfdmReceiver
-from radio.channel import ChannelConfig
-from radio.loopback import LoopbackRadio
-from testbed.link import LinkOptions, run_link
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.receiver import OfdmReceiver
+from diffair.radio.channel import ChannelConfig
+from diffair.radio.loopback import LoopbackRadio
+from diffair.testbed.link import LinkOptions, run_link
 
 
 def test_awgn_15db_with_cfo_sro_and_random_timing():
@@ -76,7 +75,7 @@ def test_receiver_chain_impairments_phase_noise_iq_dc_adc():
     inter-carrier interference near -26 dB alone cost about 1.2 dB at 20 dB)."""
     import dataclasses
 
-    import testbed.link as link
+    import diffair.testbed.link as link
 
     options = LinkOptions(snr_db=20, cfo_hz=20e3, sro_ppm=50, frames=100, seed=19)
     fmt, channel = link.link_formats(options)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dsp.errors import ConfigError, ModelError
-from models.checkpoint import save_weights
-from models.denoiser import DenoiserConfig, LatentUNet
-from models.jscc import DeepJSCC, JSCCConfig
-from testbed.cli import main
+from diffair.dsp.errors import ConfigError, ModelError
+from diffair.models.checkpoint import save_weights
+from diffair.models.denoiser import DenoiserConfig, LatentUNet
+from diffair.models.jscc import DeepJSCC, JSCCConfig
+from diffair.testbed.cli import main
 
 
 @pytest.fixture
@@ -82,14 +82,14 @@ def test_sweep_writes_csv_json_and_plot(weights, tmp_path, capsys):
 
 
 def test_check_image_names_the_fix():
-    from testbed.loopback import check_image
+    from diffair.testbed.images import check_image
 
     with pytest.raises(ConfigError, match="crop it to 28 x 28"):
         check_image(np.zeros((30, 30, 3), np.uint8), "x")
     with pytest.raises(ModelError):
-        from models.registry import load_codec
+        from diffair.models.registry import build_transmitter
 
-        load_codec("awgn", weights_dir=__import__("pathlib").Path("/nonexistent"))
+        build_transmitter("jscc", "awgn", weights_dir=__import__("pathlib").Path("/nonexistent"))
 
 
 def test_onnxruntime_backend_gives_the_torch_result(weights, tmp_path, capsys):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
+from diffair.testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
 
 
 def test_psnr_of_known_noise(rng):

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from dsp.errors import SignalError
-from dsp.frame import FrameFormat
-from dsp.header import PayloadKind
-from dsp.packetizer import Reassembler, RxFrame, packetize
+from diffair.dsp.errors import SignalError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.header import PayloadKind
+from diffair.dsp.packetizer import Reassembler, RxFrame, packetize
 from tests.conftest import complex_gaussian
 
 

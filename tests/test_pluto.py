@@ -5,13 +5,13 @@ import os
 import numpy as np
 import pytest
 
-from dsp.errors import ConfigError, RadioError
-from dsp.frame import FrameFormat
-from dsp.receiver import OfdmReceiver
-from radio.channel import ChannelConfig
-from radio.pluto import PlutoConfig, PlutoRadio
-from radio.pluto_emulator import PlutoEmulator
-from testbed.session import frame_bursts
+from diffair.dsp.errors import ConfigError, RadioError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.receiver import OfdmReceiver
+from diffair.radio.channel import ChannelConfig
+from diffair.radio.pluto import PlutoConfig, PlutoRadio
+from diffair.radio.pluto_emulator import PlutoEmulator
+from diffair.testbed.session import frame_bursts
 from tests.conftest import complex_gaussian
 
 try:

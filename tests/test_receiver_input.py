@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from dsp.errors import ConfigError, SignalError
-from dsp.frame import FrameFormat
-from dsp.packetizer import packetize
-from dsp.receiver import OfdmReceiver, ReceiverConfig
-from dsp.transmitter import build_frame, scale_for_tx
-from radio.channel import ChannelConfig
-from radio.loopback import LoopbackRadio
+from diffair.dsp.errors import ConfigError, SignalError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.packetizer import packetize
+from diffair.dsp.receiver import OfdmReceiver, ReceiverConfig
+from diffair.dsp.transmitter import build_frame, scale_for_tx
+from diffair.radio.channel import ChannelConfig
+from diffair.radio.loopback import LoopbackRadio
 from tests.conftest import complex_gaussian
 
 

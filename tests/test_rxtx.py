@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from models.registry import WEIGHTS_DIR
-from radio.base import Radio
-from radio.ring import RingReader
-from testbed.cli import main
+from diffair.models.registry import WEIGHTS_DIR
+from diffair.radio.base import Radio
+from diffair.radio.ring import RingReader
+from diffair.testbed.cli import main
 
 
 def test_loopback_recording_replays_through_rx(tmp_path, capsys):

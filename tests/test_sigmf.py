@@ -3,13 +3,13 @@ import json
 import numpy as np
 import pytest
 
-from dsp.errors import RadioError
-from dsp.frame import FrameFormat
-from dsp.receiver import OfdmReceiver
-from radio.channel import ChannelConfig
-from radio.loopback import LoopbackRadio
-from radio.sigmf_io import SigmfRadio, SigmfRecorder
-from testbed.session import frame_bursts, receive_frames
+from diffair.dsp.errors import RadioError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.receiver import OfdmReceiver
+from diffair.radio.channel import ChannelConfig
+from diffair.radio.loopback import LoopbackRadio
+from diffair.radio.sigmf_io import SigmfRadio, SigmfRecorder
+from diffair.testbed.session import frame_bursts, receive_frames
 from tests.conftest import complex_gaussian
 
 

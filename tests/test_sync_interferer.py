@@ -8,26 +8,26 @@ import numpy as np
 import pytest
 from scipy import fft
 
-from dsp.errors import ConfigError, SignalError
-from dsp.frame import FrameFormat
-from dsp.header import FrameHeader
-from dsp.packetizer import Reassembler
-from dsp.receiver import OfdmReceiver
-from dsp.transmitter import build_frame, build_sounding_frame
-from models.registry import WEIGHTS_DIR
-from radio.channel import ChannelConfig
-from radio.interferer import SynchronousInterferer
-from radio.loopback import LoopbackRadio
-from testbed.cli import main
-from testbed.session import frame_bursts, sounding_bursts
+from diffair.dsp.errors import ConfigError, SignalError
+from diffair.dsp.frame import FrameFormat
+from diffair.dsp.units import complex_gaussian
+from diffair.dsp.header import FrameHeader
+from diffair.dsp.packetizer import Reassembler
+from diffair.dsp.receiver import OfdmReceiver
+from diffair.dsp.transmitter import build_frame, build_sounding_frame
+from diffair.models.registry import WEIGHTS_DIR
+from diffair.radio.channel import ChannelConfig
+from diffair.radio.interferer import SynchronousInterferer
+from diffair.radio.loopback import LoopbackRadio
+from diffair.testbed.cli import main
+from diffair.testbed.session import frame_bursts, sounding_bursts
 
 FMT = FrameFormat(sounding_symbols=2)
 ICDM = WEIGHTS_DIR / "icdm_prior_vehicles.safetensors"
 
 
 def _symbols(count: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return ((rng.normal(size=count) + 1j * rng.normal(size=count)) / np.sqrt(2)).astype(np.complex64)
+    return complex_gaussian(np.random.default_rng(seed), count)
 
 
 def _symbol_spectra(frame: np.ndarray) -> np.ndarray:

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from dsp.errors import ConfigError, ModelError
-from models.checkpoint import load_model
-from models.data import load_images
-from models.jscc import DeepJSCC, JSCCConfig
-from testbed.cli import main
+from diffair.dsp.errors import ConfigError, ModelError
+from diffair.models.checkpoint import load_model
+from diffair.models.data import load_images
+from diffair.models.jscc import DeepJSCC, JSCCConfig
+from diffair.testbed.cli import main
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_train_jscc_then_cddm_resumably(tiny_npz, tmp_path, capsys):
 
 
 def test_weights_that_do_not_match_their_config_are_refused(tmp_path):
-    from models.checkpoint import save_weights
+    from diffair.models.checkpoint import save_weights
 
     save_weights(DeepJSCC(JSCCConfig(channels=8)), JSCCConfig(channels=8), tmp_path, "codec")
     config = json.loads((tmp_path / "codec.json").read_text())

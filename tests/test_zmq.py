@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import zmq
 
-from dsp.errors import ConfigError, RadioError
-from radio.zmq_radio import ZmqConfig, ZmqRadio
-from radio.zmq_tags import StreamTag, TagHeaderError, decode_header, encode_header
+from diffair.dsp.errors import ConfigError, RadioError
+from diffair.radio.zmq_radio import ZmqConfig, ZmqRadio
+from diffair.radio.zmq_tags import StreamTag, TagHeaderError, decode_header, encode_header
 
 ADDRESS = "tcp://127.0.0.1:{}"
 

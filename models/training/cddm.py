@@ -18,16 +18,17 @@ from pathlib import Path
 
 import torch
 
-from models.channels import transmit
-from models.checkpoint import load_model
-from models.data import load_images, to_tensor_batch
-from models.denoiser import DenoiserConfig, LatentUNet
-from models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder
-from models.receivers import CDDMReceiver, JSCCReceiver, LatentObservation
-from models.sampler import forward_diffuse
-from models.schedule import NoiseSchedule
-from models.symbols import latent_to_symbols
-from models.training import Shuffler, run_epochs
+from diffair.models.channels import transmit
+from diffair.models.checkpoint import load_model
+from diffair.models.data import load_images, to_tensor_batch
+from diffair.models.denoiser import DenoiserConfig, LatentUNet
+from diffair.models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder
+from diffair.models.observation import LatentObservation
+from diffair.models.receivers import CDDMReceiver, JSCCReceiver
+from diffair.models.sampler import forward_diffuse
+from diffair.models.schedule import NoiseSchedule
+from diffair.models.symbols import latent_to_symbols
+from diffair.models.training.loop import Shuffler, descend, run_epochs
 
 
 @dataclass(frozen=True)
@@ -113,11 +114,7 @@ def train_denoiser(options: TrainCDDMOptions, name: str, width: int = 64) -> Pat
         eps = torch.randn(z.shape, generator=generator)
         x_t = forward_diffuse(z * 2 ** 0.5, eps, alphas[t].view(-1, 1, 1, 1), obs.gain, w_n)
         loss = (net(x_t, t.float(), obs.gain, w_n) - eps).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        optimizer.step()
-        return loss.item()
+        return descend(optimizer, loss, clip_norm=1.0)
 
     def evaluate() -> dict:
         receiver = CDDMReceiver(net, codec.decoder, schedule, options.sampler_steps)
@@ -154,10 +151,7 @@ def train_cddm_decoder(options: TrainCDDMOptions, denoiser_name: str, name: str)
             obs, _ = _observe(codec.encoder(x), snr.expand(len(x)), options.channel, generator)
             latent = receiver.denoise(obs)
         loss = (decoder(latent, obs.snr_map_db) - x).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+        return descend(optimizer, loss)
 
     @torch.no_grad()
     def evaluate() -> dict:

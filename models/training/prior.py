@@ -17,13 +17,13 @@ from pathlib import Path
 
 import torch
 
-from models.checkpoint import load_model
-from models.data import load_images, to_tensor_batch
-from models.denoiser import DenoiserConfig, LatentPrior
-from models.jscc import DeepJSCC, JSCCConfig
-from models.schedule import NoiseSchedule
-from models.train_cddm import encode_all
-from models.training import Shuffler, run_epochs
+from diffair.models.checkpoint import load_model
+from diffair.models.data import load_images, to_tensor_batch
+from diffair.models.denoiser import DenoiserConfig, LatentPrior
+from diffair.models.jscc import DeepJSCC, JSCCConfig
+from diffair.models.schedule import NoiseSchedule
+from diffair.models.training.cddm import encode_all
+from diffair.models.training.loop import Shuffler, descend, run_epochs
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,7 @@ def train_prior(latents: torch.Tensor, val_latents: torch.Tensor, options: Train
 
     def train_step(generator: torch.Generator) -> float:
         loss = diffusion_loss(net, latents[batches.next(generator)], alphas, generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        optimizer.step()
-        return loss.item()
+        return descend(optimizer, loss, clip_norm=1.0)
 
     @torch.no_grad()
     def evaluate() -> dict:

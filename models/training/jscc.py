@@ -15,12 +15,12 @@ from pathlib import Path
 
 import torch
 
-from models.channels import transmit
-from models.checkpoint import load_state, read_tensors
-from models.data import load_images, to_tensor_batch
-from models.jscc import DeepJSCC, JSCCConfig, unbiased
-from models.symbols import latent_to_symbols, symbols_to_latent
-from models.training import Shuffler, run_epochs
+from diffair.models.channels import transmit
+from diffair.models.checkpoint import load_state, read_tensors
+from diffair.models.data import load_images, to_tensor_batch
+from diffair.models.jscc import DeepJSCC, JSCCConfig, unbiased
+from diffair.models.symbols import latent_to_symbols, symbols_to_latent
+from diffair.models.training.loop import Shuffler, descend, run_epochs
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,7 @@ def train_jscc(config: JSCCConfig, options: TrainJSCCOptions, name: str) -> Path
         x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
         snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(len(x), generator=generator)
         loss = (run_codec(model, x, snr, config.channel, generator) - x).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+        return descend(optimizer, loss)
 
     return run_epochs(model, config, optimizer, name=name, out=options.out, epochs=options.epochs, lr=options.lr,
                       steps_per_epoch=math.ceil(len(train_images) / options.batch), train_step=train_step,

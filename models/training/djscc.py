@@ -3,7 +3,7 @@
 1. ``autoencoder``: the semantic autoencoder (models.autoencoder), MSE + 1e-4 KL, Adam
    1e-3, random flips; after every epoch ``latent_scale`` is set to 1 / std of the
    training latents (SD's scale factor), so the saved model yields unit-variance latents.
-2. ``prior``: an unconditional latent diffusion prior on those latents (models.train_prior).
+2. ``prior``: an unconditional latent diffusion prior on those latents (models.training.prior).
 3. ``link``: downsampler + upsampling VAE head over the channel with the autoencoder frozen,
    the paper's hybrid loss (models.djscc), one SNR per image uniform in [-5, 20] dB (the
    paper trains on -5..13 dB; our evaluation range reaches 20 dB). Adam 1e-3.
@@ -18,19 +18,19 @@ from pathlib import Path
 
 import torch
 
-from models.autoencoder import AutoencoderConfig, SemanticAutoencoder
-from models.channels import transmit
-from models.checkpoint import load_model
-from models.data import load_images, to_tensor_batch
-from models.denoiser import DenoiserConfig, LatentPrior
-from models.djscc import AUTOENCODER, PRIOR, DiffusionJSCCReceiver, DiffusionLink, LinkConfig
-from models.jscc import unbiased
-from models.receivers import LatentObservation
-from models.schedule import NoiseSchedule
-from models.symbols import latent_to_symbols
-from models.train_jscc import psnr_db
-from models.train_prior import TrainPriorOptions, train_prior
-from models.training import Shuffler, run_epochs
+from diffair.models.autoencoder import AutoencoderConfig, SemanticAutoencoder
+from diffair.models.channels import transmit
+from diffair.models.checkpoint import load_model
+from diffair.models.data import load_images, to_tensor_batch
+from diffair.models.denoiser import DenoiserConfig, LatentPrior
+from diffair.models.djscc import AUTOENCODER, PRIOR, DiffusionJSCCReceiver, DiffusionLink, LinkConfig
+from diffair.models.jscc import unbiased
+from diffair.models.observation import LatentObservation
+from diffair.models.schedule import NoiseSchedule
+from diffair.models.symbols import latent_to_symbols
+from diffair.models.training.jscc import psnr_db
+from diffair.models.training.prior import TrainPriorOptions, train_prior
+from diffair.models.training.loop import Shuffler, descend, run_epochs
 
 KL_WEIGHT, GUIDANCE_WEIGHT = 0.1, 0.1  # the paper's lambda_1, lambda_2
 
@@ -72,10 +72,7 @@ def train_autoencoder(options: TrainDJSCCOptions, config: AutoencoderConfig = Au
         z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=generator)
         kl = gaussian_kl(mean, logvar, torch.zeros_like(mean), torch.zeros_like(logvar))
         loss = (model.decoder(z) - x).square().mean() + 1e-4 * kl
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+        return descend(optimizer, loss)
 
     @torch.no_grad()
     def evaluate() -> dict:
@@ -130,10 +127,7 @@ def train_link(options: TrainDJSCCOptions, channel: str, val_snr_db: float = 10.
         loss = ((mu - x_m).square().mean()
                 + KL_WEIGHT * gaussian_kl(mu, logvar, torch.zeros_like(mu), torch.zeros_like(logvar))
                 + GUIDANCE_WEIGHT * gaussian_kl(a.sqrt() * z0, torch.log(1 - a).expand_as(z0), mu, logvar))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+        return descend(optimizer, loss)
 
     @torch.no_grad()
     def evaluate() -> dict:

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from models.checkpoint import load_training_state, save_training_state, save_weights
+from diffair.models.checkpoint import load_training_state, save_training_state, save_weights
 
 
 class Shuffler:
@@ -27,6 +27,18 @@ class Shuffler:
         if not self._pending:
             self._pending = list(torch.randperm(self.count, generator=generator).split(self.batch))[::-1]
         return self._pending.pop()
+
+
+def descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor, clip_norm: float | None = None) -> float:
+    """One optimizer step on ``loss`` (gradients clipped to ``clip_norm`` when given); returns
+    the loss as a float."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip_norm is not None:
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        torch.nn.utils.clip_grad_norm_(params, clip_norm)
+    optimizer.step()
+    return loss.item()
 
 
 def cosine_lr(base: float, epoch: int, epochs: int) -> float:

@@ -1,0 +1,55 @@
+"""A receiver run by any backend: its graph (models.contract.Receiver.graph) with the feeds it
+computes for an observation, handed to the runner of a ``RunnerChoice``. ONNX files (and
+TensorRT engines) are exported on first use and cached per input shapes, so one receiver
+serves payloads of several image sizes and step counts."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from diffair.export.onnx_export import export_graph
+from diffair.export.runners import RunnerChoice, make_runner
+from diffair.models.contract import Decoded, Receiver
+from diffair.models.observation import LatentObservation
+from diffair.models.registry import check_backend
+
+
+class ReceiverRunner:
+    """``receiver`` on ``choice`` (a RunnerChoice or a backend name); exported graphs go to
+    ``cache``. Called with an observation, returns ``Decoded`` like the receiver itself.
+    ``provider`` says what ran the last call (e.g. "CPUExecutionProvider")."""
+
+    def __init__(self, receiver: Receiver, choice: RunnerChoice | str, cache: Path):
+        self.choice = RunnerChoice.parse(choice) if isinstance(choice, str) else choice
+        check_backend(receiver.name, self.choice.backend)
+        self.receiver, self.cache = receiver, Path(cache)
+        self.name, self.backend = receiver.name, self.choice.label
+        self.provider = None
+        self._runners: dict = {}
+
+    def _runner(self, graph: torch.nn.Module, feeds: dict[str, np.ndarray]):
+        key = tuple((name, feeds[name].shape[1:] if name in graph.batch_inputs else feeds[name].shape)
+                    for name in graph.inputs)
+        if key not in self._runners:
+            path = None
+            if self.choice.needs_onnx:
+                digest = hashlib.sha1(repr(key).encode()).hexdigest()[:10]
+                path = self.cache / f"{self.name}_{digest}.onnx"
+                example = tuple(torch.from_numpy(feeds[name]) for name in graph.inputs)
+                export_graph(graph, example, path, kind=self.receiver.graph_kind or self.name,
+                             batch_inputs=graph.batch_inputs, configs=self.receiver.configs(),
+                             steps=self.receiver.steps)
+            self._runners[key] = make_runner(self.choice, graph, path, self.cache / "engines")
+        return self._runners[key]
+
+    def __call__(self, obs: LatentObservation) -> Decoded:
+        graph = self.receiver.graph()
+        feeds = {name: value.numpy() for name, value in self.receiver.inputs_for(obs).items()}
+        runner = self._runner(graph, feeds)
+        self.provider = runner.provider
+        out = runner.infer(feeds)
+        return Decoded(torch.from_numpy(out["image"]), torch.from_numpy(out["latent"]))

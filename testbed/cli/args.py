@@ -1,0 +1,187 @@
+"""What every command shares: value parsers (each error names the value and what was expected)
+and the argument groups — channel, PHY format, radio, receivers, output — defined once.
+
+Receiver names, their default steps and the backend names come from the registry
+(``diffair.models.registry``) and the runner factory (``diffair.export.runners``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+CHANNEL_TYPES = ("awgn", "rayleigh")  # the registry's CHANNELS, without importing torch to parse
+FFT_SIZES = (64, 128, 256)
+
+
+def number_list(value: str) -> tuple[float, ...]:
+    """``-5,0,5`` -> (-5.0, 0.0, 5.0)."""
+    try:
+        return tuple(float(v) for v in value.split(",") if v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected comma-separated numbers, e.g. -5,0,5") from None
+
+
+def integer_list(value: str) -> list[int]:
+    """``1,2,5`` -> [1, 2, 5]."""
+    try:
+        return [int(v) for v in value.split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected comma-separated integers") from None
+
+
+def choice_list(choices: tuple[str, ...], what: str, noun: str = "value"):
+    """A parser of comma lists whose items must be among ``choices``."""
+    def parse(value: str) -> tuple[str, ...]:
+        items = tuple(v for v in value.split(",") if v)
+        unknown = [v for v in items if v not in choices]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"{what}: unknown {noun} {', '.join(map(repr, unknown))}; expected a "
+                                             f"comma list of {', '.join(choices)}")
+        if not items:
+            raise argparse.ArgumentTypeError(f"{what} {value!r}: expected a comma list of {', '.join(choices)}")
+        return items
+
+    return parse
+
+
+def receiver_list(value: str) -> tuple[str, ...]:
+    """Registered receiver names, comma-separated (unknown names refused with the known ones)."""
+    from diffair.models import registry
+
+    return choice_list(tuple(registry.receiver_names()), "--receivers", "receiver")(value)
+
+
+def receiver_name(value: str) -> str:
+    """One registered receiver name."""
+    if "," in value:
+        raise argparse.ArgumentTypeError(f"--receiver {value!r}: expected one receiver name")
+    return receiver_list(value)[0]
+
+
+def backend_name(value: str) -> str:
+    """A backend name (torch, ort, trt; onnxruntime, tensorrt) or a variant such as ort-cuda:
+    returned in its canonical spelling."""
+    from diffair.dsp.errors import ConfigError
+    from diffair.export.runners import RunnerChoice
+
+    try:
+        return RunnerChoice.parse(value).label
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def backend_list(value: str) -> tuple[str, ...]:
+    return tuple(backend_name(v) for v in value.split(",") if v)
+
+
+def steps_value(value: str) -> int | str:
+    """A positive sampler step count, or "full" (the receiver's full sampler)."""
+    from diffair.models.registry import FULL
+
+    if value == FULL:
+        return FULL
+    try:
+        steps = int(value)
+    except ValueError:
+        steps = 0
+    if steps < 1:
+        raise argparse.ArgumentTypeError(f"--steps {value}: expected a positive integer or '{FULL}'")
+    return steps
+
+
+def add_channel_group(p: argparse.ArgumentParser, snr_db: float, cfo_hz: float, with_channel: bool = True) -> None:
+    """--snr-db, --channel, --cfo-hz."""
+    group = p.add_argument_group("channel")
+    group.add_argument("--snr-db", type=float, default=snr_db, help=f"in-band SNR in dB (default {snr_db:g})")
+    if with_channel:
+        group.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn")
+    group.add_argument("--cfo-hz", type=float, default=cfo_hz, help=f"carrier frequency offset in Hz (default "
+                                                                     f"{cfo_hz:g})")
+
+
+SOUNDING_HELP = ("ICDM's scenario (both sides): symbols per frame for the synchronous interferer's channel sounding "
+                 "(2 recommended; 0: none)")
+
+
+def add_format_group(p: argparse.ArgumentParser, sounding_default: int = 0) -> None:
+    """--fft-size, --sounding-symbols (the PHY's frame format)."""
+    group = p.add_argument_group("PHY format")
+    group.add_argument("--fft-size", type=int, choices=FFT_SIZES, default=64)
+    group.add_argument("--sounding-symbols", type=int, choices=[0, 1, 2, 3, 4], default=sounding_default,
+                       help=SOUNDING_HELP)
+
+
+def frame_format(args: argparse.Namespace):
+    """The FrameFormat of the format group (and --sample-rate-hz where the command has one)."""
+    from diffair.dsp.frame import FrameFormat
+
+    rate = getattr(args, "sample_rate_hz", None)
+    extra = {} if rate is None else {"sample_rate_hz": rate}
+    return FrameFormat.for_fft(args.fft_size, sounding_symbols=args.sounding_symbols, **extra)
+
+
+def add_radio_group(p: argparse.ArgumentParser, kinds: list[str]) -> None:
+    """--radio and how to reach it, the LO and sample rate, and the link test payload's seed
+    and length (both sides)."""
+    group = p.add_argument_group("radio")
+    group.add_argument("--radio", choices=kinds, required=True)
+    group.add_argument("--uri", help="Pluto URI (else $DIFFAIR_PLUTO_URI, else discovery)")
+    group.add_argument("--address", help="ZMQ endpoint (tx default binds tcp://127.0.0.1:5555, rx default connects "
+                                         "tcp://127.0.0.1:5556)")
+    group.add_argument("--lo-hz", type=float, default=2.4e9)
+    group.add_argument("--sample-rate-hz", type=float, default=1e6)
+    group.add_argument("--seed", type=int, default=0, help="seed of the link test payload (both sides)")
+    group.add_argument("--frames", type=int, default=20, help="frames per payload")
+    add_format_group(p)
+
+
+def radio_choice(args: argparse.Namespace):
+    """The RadioChoice of the radio group."""
+    from diffair.testbed.rxtx import RadioChoice
+
+    return RadioChoice(kind=args.radio, uri=args.uri, address=args.address, path=getattr(args, "input", None),
+                       cyclic=getattr(args, "cyclic", False), lo_hz=args.lo_hz, sample_rate_hz=args.sample_rate_hz,
+                       rx_gain_db=getattr(args, "rx_gain_db", 30.0))
+
+
+def add_receiver_group(p: argparse.ArgumentParser, backend: bool = True, genie: bool = True,
+                       channel: bool = False) -> None:
+    """--receivers, --steps, --weights, and where asked --backend, --genie, --channel; --seed
+    comes with --genie (the channel's seed)."""
+    group = p.add_argument_group("receivers")
+    group.add_argument("--receivers", type=receiver_list, default=(),
+                       help="comma list of registered receivers (`diffair receivers`; default: every one with weights "
+                            "for the link)")
+    group.add_argument("--steps", type=steps_value, default=None,
+                       help="diffusion sampler steps K, or 'full' (CDDM's m steps, ICDM's 40); default: each "
+                            "receiver's own (`diffair receivers`)")
+    group.add_argument("--weights", type=Path, default=None, help="a folder of weights (default: the shipped ones)")
+    if channel:
+        group.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn", help="which weights")
+    if backend:
+        group.add_argument("--backend", type=backend_name, default="torch",
+                           help="who runs the receivers: torch, ort (onnxruntime) or trt (tensorrt)")
+    if genie:
+        group.add_argument("--genie", action="store_true",
+                           help="ideal sync and CSI: symbol-level channel, no PHY (fast)")
+        group.add_argument("--seed", type=int, default=0)
+
+
+def weights_dir(args: argparse.Namespace) -> Path:
+    from diffair.models.registry import WEIGHTS_DIR
+
+    return args.weights or WEIGHTS_DIR
+
+
+def add_output_group(p: argparse.ArgumentParser, out: Path | None) -> None:
+    """--out (where the command writes; omitted when ``out`` is None) and --json."""
+    group = p.add_argument_group("output")
+    if out is not None:
+        group.add_argument("--out", type=Path, default=out, help=f"output folder (default {out})")
+    group.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def fmt(value, spec: str) -> str:
+    """``value`` formatted, or "n/a" for None."""
+    return "n/a" if value is None else format(value, spec)

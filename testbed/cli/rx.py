@@ -1,0 +1,103 @@
+"""``diffair rx``: receive and decode continuously from a radio or a recording."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from diffair.dsp.errors import DiffairError
+from diffair.testbed.cli.args import add_radio_group, add_receiver_group, frame_format, radio_choice, weights_dir
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("rx", help="receive and decode continuously from a radio or a recording")
+    add_radio_group(p, ["zmq", "pluto", "sigmf"])
+    p.add_argument("--input", type=Path, help="sigmf: the recording to replay")
+    p.add_argument("--record", type=Path, help="write what was received to this SigMF recording")
+    p.add_argument("--rx-gain-db", type=float, default=30.0)
+    p.add_argument("--duration-s", type=float, help="stop after this long (default: when idle)")
+    p.add_argument("--idle-timeout-s", type=float, default=3.0, help="stop after this long without samples")
+    p.add_argument("--no-reference", action="store_true", help="do not compare with the seeded test payload")
+    p.add_argument("--report", type=Path, help="write the JSON report here")
+    add_receiver_group(p, genie=False, channel=True)
+    p.add_argument("--reference", nargs="?", const="builtin", default=None,
+                   help="image payloads: the sent image, for PSNR (no value: the built-in photograph)")
+    p.add_argument("--image-size", default=None, help="image payloads without --reference: WxH")
+    p.add_argument("--images-out", type=Path, default=None, help="write decoded images here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from diffair.testbed.rxtx import run_rx, write_report
+
+    report = run_rx(radio_choice(args), frame_format(args), None if args.no_reference else args.seed, args.frames,
+                    args.duration_s, args.idle_timeout_s, args.record, progress=not args.json,
+                    images=image_decoding(args))
+    write_report(report, args.report)
+    print(json.dumps(report) if args.json else report_text(report, args.sounding_symbols))
+    return 0
+
+
+def report_text(report: dict, sounding_symbols: int) -> str:
+    """The printed summary of an rx report."""
+    lines = [f"{report['frames_ok']} frames decoded, {report['header_failures']} header failures, "
+             f"{report['overflows']} overflows, {len(report['payloads'])} payloads"]
+    if report["format_mismatches"]:
+        lines.append(f"  {report['format_mismatches']} frames dropped: their header announces another number of "
+                     f"sounding symbols than --sounding-symbols {sounding_symbols}; start rx with the transmitter's")
+    for p in report["payloads"]:
+        evm = f", EVM {p['evm_db']:.2f} dB" if p.get("evm_db") is not None else ""
+        psnr = "".join(f", {name} {r['psnr_db']:.2f} dB" for name, r in p.get("receivers", {}).items()
+                       if "psnr_db" in r)
+        sir = f", SIR {p['sir_db']:.1f} dB" if "sir_db" in p else ""
+        lines.append(f"  payload {p['payload_id']}: {p['frames_received']}/{p['frames_expected']} frames, "
+                     f"SNR {p['snr_db']:.1f} dB{sir}, CFO {p['cfo_hz']:.0f} Hz{evm}{psnr}")
+        for name, r in p.get("receivers", {}).items():
+            for message in r.get("warnings", []) if isinstance(r, dict) else []:
+                lines.append(f"    warning, {name}: {message}")
+    return "\n".join(lines)
+
+
+def _image_size(args: argparse.Namespace, reference) -> tuple[int, int] | None:
+    """(height, width) of the image payloads: the reference's, or --image-size WxH, or None."""
+    if reference is not None:
+        return reference.shape[:2]
+    if not args.image_size:
+        return None
+    try:
+        width, height = (int(v) for v in args.image_size.lower().split("x"))
+    except ValueError:
+        raise DiffairError(f"--image-size {args.image_size!r}: expected WxH, e.g. 128x128") from None
+    if width < 8 or height < 8:
+        raise DiffairError(f"--image-size {args.image_size}: sides must be at least 8")
+    return height, width
+
+
+def image_decoding(args: argparse.Namespace):
+    """The image decoding rx does for image payloads, or None when no size is known."""
+    from diffair.export.receiver_runner import ReceiverRunner
+    from diffair.models import registry
+    from diffair.testbed.images import check_size, image_or_builtin
+    from diffair.testbed.loopback import by_transmitter, default_receivers
+    from diffair.testbed.rxtx import ImageDecoding
+
+    reference = image_or_builtin(args.reference)
+    size = _image_size(args, reference)
+    if size is None:
+        return None
+    scenario = "interference" if args.sounding_symbols else "plain"  # ICDM's scenario
+    weights = weights_dir(args)
+    names = args.receivers or default_receivers(args.channel, scenario, weights)
+    shapes, kinds = {}, {}
+    for transmitter, members in by_transmitter(names).items():
+        sender = registry.build_transmitter(transmitter, args.channel, weights, scenario)
+        check_size(size, "--reference / --image-size", sender.multiple)
+        kind = registry.transmitter_spec(transmitter).payload_kind
+        shapes[kind] = sender.latent_shape(*size)
+        kinds |= {name: kind for name in members}
+    graphs = (args.images_out or Path("reports/rx")) / "graphs"
+    receivers = {n: ReceiverRunner(registry.build(n, args.channel, args.steps, weights, scenario), args.backend, graphs)
+                 for n in names}
+    return ImageDecoding(receivers, kinds, shapes, size, reference, args.images_out)

@@ -1,0 +1,59 @@
+"""``diffair sweep``: PSNR / SSIM / latent MSE versus SNR (and SINR) for every receiver."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from diffair.testbed.cli.args import (CHANNEL_TYPES, add_output_group, add_receiver_group, choice_list, number_list,
+                                      weights_dir)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="PSNR / SSIM / latent MSE versus SNR")
+    p.add_argument("--data", type=Path, required=True, help="a .npz with x_test, or a folder of images")
+    p.add_argument("--limit", type=int, default=256)
+    channel = p.add_argument_group("channel")
+    channel.add_argument("--snr-db", type=number_list, default=(0.0, 5.0, 10.0, 15.0, 20.0))
+    channel.add_argument("--channel", type=choice_list(CHANNEL_TYPES, "--channel"), default=("awgn",),
+                         help="comma list of awgn, rayleigh")
+    channel.add_argument("--cfo-hz", type=float, default=30e3,
+                         help="carrier frequency offset through the PHY (not --genie)")
+    interference = p.add_argument_group("interference")
+    interference.add_argument("--sinr-db", "--sir-db", type=number_list, default=(),
+                              help="add ICDM's interferer at these signal-to-interference-plus-noise ratios: frame-"
+                                   "synchronous through the PHY, or with --genie at symbol level with perfect CSI (the "
+                                   "interference scenario's receivers by default)")
+    interference.add_argument("--interferer-cfo-hz", type=float, default=0.0,
+                              help="--sinr-db through the PHY: the interferer's carrier offset from the wanted "
+                                   "transmitter's")
+    interference.add_argument("--sounding-symbols", type=int, choices=[1, 2, 3, 4], default=2,
+                              help="--sinr-db through the PHY: sounding symbols per frame")
+    add_receiver_group(p, backend=False)
+    add_output_group(p, out=Path("reports/sweep"))
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from diffair.testbed.sweep import SweepOptions, run_sweep
+
+    options = SweepOptions(data=args.data, limit=args.limit, snr_db=args.snr_db, channels=args.channel,
+                           receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
+                           cfo_hz=args.cfo_hz, out=args.out, weights=weights_dir(args), sinr_db=args.sinr_db,
+                           interferer_cfo_hz=args.interferer_cfo_hz, sounding_symbols=args.sounding_symbols)
+    result = run_sweep(options, progress=not args.json)
+    print(json.dumps(result) if args.json else table_text(result["results"], args.out))
+    return 0
+
+
+def table_text(results: list[dict], out: Path) -> str:
+    """The printed table of a sweep."""
+    lines = [f"{'receiver':>10} {'channel':>8} {'SNR dB':>7} {'SINR dB':>8} {'PSNR dB':>8} {'SSIM':>6} "
+             f"{'MS-SSIM':>8} {'latent MSE dB':>14}"]
+    for r in results:
+        sinr = f"{r['sinr_db']:8.1f}" if "sinr_db" in r else f"{'-':>8}"
+        lines.append(f"{r['receiver']:>10} {r['channel']:>8} {r['snr_db']:7.1f} {sinr} {r['psnr_db']:8.2f} "
+                     f"{r['ssim']:6.3f} {r['ms_ssim']:8.3f} {r['latent_mse_db']:14.2f}"
+                     + (f"  warning: {r['warnings']}" if "warnings" in r else ""))
+    return "\n".join(lines + [f"wrote {out}/sweep.csv, sweep.json, sweep.png"])
