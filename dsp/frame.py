@@ -55,6 +55,12 @@ def _check(name: str, value: float, allowed: str, ok: bool) -> None:
         raise ConfigError(f"FrameFormat.{name} = {value!r}; expected {allowed}")
 
 
+SOUNDING_SYMBOLS = 2
+"""Sounding symbols per frame when a synchronous interferer is on the air (FrameFormat): one
+before and one after the data, which follows a carrier offset between the two transmitters
+of up to about +/-100 Hz at 1 MS/s (3 for about +/-1 kHz; docs/phy.md)."""
+
+
 @dataclass(frozen=True)
 class FrameFormat:
     """OFDM frame layout.

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from diffair.dsp.errors import ConfigError
-from diffair.dsp.frame import FrameFormat
+from diffair.dsp.frame import SOUNDING_SYMBOLS, FrameFormat
 from diffair.dsp.header import PayloadKind
 from diffair.dsp.packetizer import Reassembler
 from diffair.dsp.receiver import OfdmReceiver
@@ -47,11 +47,6 @@ from diffair.radio.loopback import LoopbackRadio
 from diffair.testbed.images import builtin_image, check_image, interferer_image, save_png
 from diffair.testbed.metrics import latent_mse_db, psnr_db, ssim
 from diffair.testbed.session import channel_for, frame_bursts, sounding_bursts
-
-SOUNDING_SYMBOLS = 2
-"""Sounding symbols per frame when a synchronous interferer is on the air (FrameFormat): one
-before and one after the data, which follows a carrier offset between the two transmitters
-of up to about +/-100 Hz at 1 MS/s (3 for about +/-1 kHz; docs/phy.md)."""
 
 
 @dataclass(frozen=True)

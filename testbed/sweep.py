@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from diffair.dsp.frame import FrameFormat
+from diffair.dsp.frame import SOUNDING_SYMBOLS, FrameFormat
 from diffair.models import registry
 from diffair.models.channels import EqualizedSymbols, transmit
 from diffair.models.data import load_images, to_tensor_batch
@@ -32,7 +32,7 @@ from diffair.models.interference import INTERFERER_CLASSES, SIGNAL_CLASSES, Inte
 from diffair.models.observation import InterferedObservation, LatentObservation
 from diffair.models.symbols import latent_to_symbols
 from diffair.testbed.images import check_image
-from diffair.testbed.loopback import (SOUNDING_SYMBOLS, by_transmitter, default_receivers, sinr_of, sir_for_sinr,
+from diffair.testbed.loopback import (by_transmitter, default_receivers, sinr_of, sir_for_sinr,
                                       through_phy)
 from diffair.testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
 

@@ -141,3 +141,15 @@ def test_the_package_installs_as_diffair_only(tmp_path):
         leaked = subprocess.run([sys.executable, "-c", f"import {name}"], cwd=tmp_path, capture_output=True, text=True,
                                 timeout=60)
         assert leaked.returncode != 0 and "No module named" in leaked.stderr, name
+
+
+def test_parsing_a_command_imports_no_torch(tmp_path):
+    """The CLI's parsers take receiver names from the registry only when a flag needs them:
+    `diffair link` runs without importing torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from diffair.testbed.cli import main; main(['link', '--frames', '1', '--json']); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr

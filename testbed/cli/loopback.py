@@ -10,7 +10,7 @@ from diffair.testbed.cli.args import add_channel_group, add_output_group, add_re
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from diffair.testbed.loopback import SOUNDING_SYMBOLS
+    from diffair.dsp.frame import SOUNDING_SYMBOLS
 
     p = sub.add_parser("loopback", help="an image through encoder, PHY, channel and every receiver")
     p.add_argument("--image", type=Path, help="an image file (default: a built-in photograph)")

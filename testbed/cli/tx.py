@@ -10,8 +10,6 @@ from diffair.testbed.cli.args import CHANNEL_TYPES, add_radio_group, frame_forma
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from diffair.models import registry
-
     p = sub.add_parser("tx", help="transmit payloads over a radio")
     add_radio_group(p, ["zmq", "pluto", "loopback"])
     p.add_argument("--repeat", type=int, default=1, help="how many times the payload is sent")
@@ -23,10 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--image", nargs="?", const="builtin", default=None,
                    help="send an image (no value: the built-in photograph)")
     p.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn", help="image: which codec")
-    senders = [t.name for t in registry.TRANSMITTER_SPECS]
-    p.add_argument("--transmitter", choices=senders, default=senders[0],
-                   help="image: " + "; ".join(f"{t.name}: {t.description}" for t in registry.TRANSMITTER_SPECS)
-                        + " (`diffair receivers` says which receivers decode which)")
+    p.add_argument("--transmitter", default="jscc",
+                   help="image: a registered transmitter, jscc (deep JSCC) or djscc (Guo et al.'s); `diffair "
+                        "receivers` says which receivers decode which")
     p.add_argument("--interferer-image", nargs="?", const="builtin", default=None,
                    help="ICDM's scenario (with --sounding-symbols): add a synchronous interferer sending this "
                         "image (no value: a built-in one) from the same radio")
