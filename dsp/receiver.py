@@ -42,9 +42,14 @@ class ReceiverConfig:
 class ReceiverStats:
     """Counters over the receiver's life. ``candidates`` holds (frame start, header ok);
     ``format_mismatches`` counts good headers announcing another number of sounding symbols
-    than the receiver's format has (those frames are dropped)."""
+    than the receiver's format has (those frames are dropped); ``gaps`` / ``samples_lost``:
+    losses in the stream (``OfdmReceiver.gap``); ``frames_dropped_in_gaps``: frames found
+    whose extent overlaps a loss (never decoded as good: their samples are not all there)."""
 
     samples: int = 0
+    gaps: int = 0
+    samples_lost: int = 0
+    frames_dropped_in_gaps: int = 0
     bad_samples: int = 0
     detections: int = 0
     header_failures: int = 0
@@ -157,8 +162,40 @@ class OfdmReceiver:
         return frames
 
     def flush(self) -> list[RxFrame]:
-        """Finish the frames waiting at the end of the stream (pads with zeros)."""
-        return self.process(np.zeros(self.fmt.frame_len + 4 * self.fmt.fft_size, np.complex64))
+        """Finish the frames waiting at the end of the stream (pads with zeros, which do not
+        count as stream samples)."""
+        return self._finish()
+
+    def _finish(self) -> list[RxFrame]:
+        pad = self.fmt.frame_len + 4 * self.fmt.fft_size
+        frames = self.process(np.zeros(pad, np.complex64))
+        self.stats.samples -= pad
+        return frames
+
+    @property
+    def position(self) -> int:
+        """Absolute index of the next sample the stream will feed."""
+        return self._buf_start + len(self._buf)
+
+    def gap(self, lost: int) -> list[RxFrame]:
+        """The stream lost ``lost`` samples after what it has fed so far: finish the frames that
+        end before the loss; a frame found across it is dropped and counted (its samples are not
+        all there, and those after the loss belong to other frames), never returned as good.
+        Detection resumes after the loss, at the right absolute positions."""
+        if lost <= 0:
+            return []
+        fmt = self.fmt
+        gap_start = self.position
+        frames = self._finish()
+        kept = [f for f in frames if f.start + fmt.frame_len <= gap_start]
+        dropped = len(frames) - len(kept)
+        self.stats.frames_ok -= dropped
+        self.stats.frames_dropped_in_gaps += dropped
+        self.stats.gaps += 1
+        self.stats.samples_lost += lost
+        self._buf = np.zeros(0, np.complex64)
+        self._buf_start = self._processed_until = gap_start + lost
+        return kept
 
     # ---- the batched pipeline -----------------------------------------------------------
 

@@ -130,6 +130,8 @@ class OrtRunner:
             raise ExportError(f"onnxruntime provider {wanted} is not installed (available: {available}); "
                               "for CUDA / TensorRT install onnxruntime-gpu instead of onnxruntime")
         options = ort.SessionOptions()
+        # idle pool threads sleep instead of spinning: a receiver shares the cores with the front end
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1

@@ -37,6 +37,9 @@ class Radio(abc.ABC):
     """
 
     finite = False
+    lost_samples = 0
+    """Samples this radio knows it lost before delivering them (e.g. a gap in the ZMQ tag
+    header's sample counter); one ``receive`` never returns samples from both sides of a loss."""
 
     def __init__(self) -> None:
         self._open = False

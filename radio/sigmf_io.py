@@ -8,6 +8,8 @@ A recording is ``NAME.sigmf-data`` (raw little-endian complex64) plus ``NAME.sig
 from __future__ import annotations
 
 import datetime
+import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ from diffair.dsp.errors import RadioError
 from diffair.radio.base import Radio
 
 DATATYPE = "cf32_le"
+ITEM_BYTES = 8  # one complex64 sample
 
 
 def _paths(path: Path) -> tuple[Path, Path]:
@@ -55,7 +58,8 @@ class SigmfRecorder:
         from sigmf import SigMFFile
 
         self._file.close()
-        meta = SigMFFile(data_file=str(self.data_path), global_info={
+        # the sigmf package maps the data file, which an empty recording cannot be
+        meta = SigMFFile(data_file=str(self.data_path) if self.samples_written else None, global_info={
             "core:datatype": DATATYPE, "core:sample_rate": float(self.sample_rate_hz),
             "core:hw": self.hardware, "core:description": self.description, "core:recorder": "diffair",
         })
@@ -89,21 +93,24 @@ class SigmfRadio(Radio):
         self._position = 0
 
     def open(self) -> "SigmfRadio":
-        from sigmf import sigmffile
-
         if not self.meta_path.exists() or not self.data_path.exists():
             raise RadioError(f"no SigMF recording at {self.meta_path} / {self.data_path}")
-        try:
-            recording = sigmffile.fromfile(str(self.meta_path))
-        except Exception as err:  # the sigmf package raises several unrelated types
-            raise RadioError(f"cannot read SigMF metadata {self.meta_path}: {err}") from err
-        datatype = recording.get_global_field("core:datatype")
+        try:  # the metadata is JSON (read here: the sigmf package cannot open an empty or cut recording)
+            meta = json.loads(self.meta_path.read_text())
+            info, captures = meta["global"], meta.get("captures") or [{}]
+            datatype, self.sample_rate_hz = info.get("core:datatype"), info.get("core:sample_rate")
+            self.center_frequency_hz = captures[0].get("core:frequency")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as err:
+            raise RadioError(f"cannot read SigMF metadata {self.meta_path}: {err!r}") from err
         if datatype != DATATYPE:
             raise RadioError(f"{self.meta_path}: datatype {datatype!r}; this radio replays {DATATYPE!r}")
-        self.sample_rate_hz = recording.get_global_field("core:sample_rate")
-        captures = recording.get_captures()
-        self.center_frequency_hz = captures[0].get("core:frequency") if captures else None
-        self._data = np.memmap(self.data_path, np.complex64, mode="r")
+        size = self.data_path.stat().st_size
+        whole = size // ITEM_BYTES
+        if size % ITEM_BYTES:
+            warnings.warn(f"{self.data_path}: the last {size % ITEM_BYTES} bytes are not a whole sample (a recording "
+                          f"cut short); replaying the {whole} whole samples", stacklevel=2)
+        self._data = (np.memmap(self.data_path, np.complex64, mode="r", shape=(whole,)) if whole
+                      else np.zeros(0, np.complex64))
         self._position = 0
         return super().open()
 

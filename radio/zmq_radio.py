@@ -74,6 +74,7 @@ class ZmqStats:
     odd_length_drops: int = 0
     bad_header_drops: int = 0
     rx_timeouts: int = 0
+    gaps: int = 0
     tags: list[StreamTag] = field(default_factory=list)
 
 
@@ -87,6 +88,8 @@ class ZmqRadio(Radio):
         self._pending: list[np.ndarray] = []
         self._pending_count = 0
         self._tx_offset = 0
+        self._rx_next_offset: int | None = None
+        self._held: tuple[int, np.ndarray] | None = None  # (samples lost, the samples after the loss)
         self._ctx = self._rx = self._tx = None
 
     def open(self) -> "ZmqRadio":
@@ -164,7 +167,8 @@ class ZmqRadio(Radio):
         if self._rx is None:
             raise RadioError("this ZmqRadio has no rx_address; configure one to receive")
         deadline = time.monotonic() + (self.config.timeout_s if timeout is None else timeout)
-        while self._pending_count < num_samples:
+        self._release_held()
+        while self._pending_count < num_samples and self._held is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self._rx.poll(max(int(remaining * 1000), 1)):
                 self.stats.rx_timeouts += 1
@@ -173,10 +177,10 @@ class ZmqRadio(Radio):
         return self._take(num_samples)
 
     def _accept(self, message: bytes) -> None:
-        start = 0
+        start = offset = 0
         if self.config.pass_tags:
             try:
-                _, tags, start = decode_header(message)
+                offset, tags, start = decode_header(message)
             except TagHeaderError:
                 self.stats.bad_header_drops += 1
                 return
@@ -189,8 +193,27 @@ class ZmqRadio(Radio):
         samples = np.frombuffer(body, np.complex64).copy()
         self.stats.rx_messages += 1
         self.stats.rx_samples += len(samples)
+        if self.config.pass_tags:
+            # the sender's sample counter: a jump forward is samples lost on the way (a jump back
+            # is a sender that restarted, not a loss)
+            lost = 0 if self._rx_next_offset is None else offset - self._rx_next_offset
+            self._rx_next_offset = offset + len(samples)
+            if lost > 0:
+                self._held = (lost, samples)  # delivered after what came before the loss
+                self._release_held()
+                return
         self._pending.append(samples)
         self._pending_count += len(samples)
+
+    def _release_held(self) -> None:
+        """Once the samples before a loss are taken, count the loss and queue what followed it."""
+        if self._held is None or self._pending_count:
+            return
+        lost, samples = self._held
+        self._held = None
+        self.lost_samples += lost
+        self.stats.gaps += 1
+        self._pending, self._pending_count = [samples], len(samples)
 
     def _take(self, count: int) -> np.ndarray:
         joined = np.concatenate(self._pending) if self._pending else np.zeros(0, np.complex64)

@@ -31,7 +31,8 @@ from diffair.dsp.packetizer import Reassembler, RxFrame, RxPayload
 from diffair.dsp.receiver import OfdmReceiver
 from diffair.dsp.units import complex_gaussian
 from diffair.radio.base import Radio
-from diffair.radio.ring import RingReader
+from diffair.radio.ring import Block, RingReader
+from diffair.testbed.pipeline import PipelineReport, RxPipeline, percentile_ms
 from diffair.testbed.session import channel_for, frame_bursts, interfered_bursts
 
 
@@ -52,6 +53,7 @@ class RadioChoice:
     lo_hz: float = 2.4e9
     sample_rate_hz: float = 1e6
     rx_gain_db: float = 30.0
+    zmq_tags: bool = False
 
 
 def open_radio(choice: RadioChoice, side: str, fmt: FrameFormat) -> Radio:
@@ -62,7 +64,7 @@ def open_radio(choice: RadioChoice, side: str, fmt: FrameFormat) -> Radio:
         default = {"tx": "tcp://127.0.0.1:5555", "rx": "tcp://127.0.0.1:5556"}[side]
         address = choice.address or default
         config = ZmqConfig(tx_address=address if side == "tx" else None,
-                           rx_address=address if side == "rx" else None, timeout_s=5.0)
+                           rx_address=address if side == "rx" else None, timeout_s=5.0, pass_tags=choice.zmq_tags)
         return ZmqRadio(config).open()
     if choice.kind == "pluto":
         from diffair.radio.pluto import PlutoConfig, PlutoRadio
@@ -178,19 +180,6 @@ def _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed) -> dict:
 
 
 @dataclass
-class RxReport:
-    """What ``diffair rx`` saw."""
-
-    frames_ok: int = 0
-    detections: int = 0
-    header_failures: int = 0
-    format_mismatches: int = 0
-    overflows: int = 0
-    samples: int = 0
-    payloads: list[dict] | None = None
-
-
-@dataclass
 class ImageDecoding:
     """How ``rx`` turns image payloads into images: the receivers (ReceiverRunner by name), the
     PayloadKind each decodes, the latent shape (C, h, w) of each PayloadKind at this image size,
@@ -205,7 +194,21 @@ class ImageDecoding:
     reference: np.ndarray | None = None
     out: Path | None = None
 
-    def decode(self, payload: RxPayload) -> dict:
+    def warm_up(self) -> None:
+        """One call of every receiver on an example observation of its payload size, so that
+        graph exports and session start-up happen before the stream, not during it."""
+        import torch
+
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, receiver in self.receivers.items():
+                example = receiver.receiver.observation.random(1, self.shapes[self.kinds[name]],
+                                                               torch.Generator().manual_seed(0))
+                receiver(example)
+
+    def decode(self, payload: RxPayload, decode_ms: dict | None = None) -> dict:
+        """Each receiver of the payload's kind on it: backend, PSNR / SSIM (with a reference),
+        warnings; the decode time of each goes to ``decode_ms[name]`` (a list, ms)."""
         import torch
 
         from diffair.models.channels import EqualizedSymbols
@@ -235,7 +238,10 @@ class ImageDecoding:
             for name, receiver in members.items():
                 with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
                     warnings.simplefilter("always")
+                    started = time.perf_counter()
                     image = receiver(obs).image[0].clamp(0, 1).permute(1, 2, 0).numpy()
+                    if decode_ms is not None:
+                        decode_ms.setdefault(name, []).append(1e3 * (time.perf_counter() - started))
                 entry = {"backend": receiver.backend, "provider": receiver.provider}
                 notes = sorted({str(w.message) for w in caught if issubclass(w.category, UserWarning)})
                 if notes:
@@ -250,7 +256,8 @@ class ImageDecoding:
         return results
 
 
-def _payload_summary(payload: RxPayload, reference: np.ndarray | None, images: ImageDecoding | None = None) -> dict:
+def _payload_summary(payload: RxPayload, reference: np.ndarray | None, images: ImageDecoding | None = None,
+                     decode_ms: dict | None = None) -> dict:
     summary = {"payload_id": payload.payload_id, "frames_received": payload.frames_received,
                "frames_expected": payload.frames_expected, "complete": payload.complete,
                "snr_db": payload.snr_db, "cfo_hz": payload.cfo_hz,
@@ -258,7 +265,7 @@ def _payload_summary(payload: RxPayload, reference: np.ndarray | None, images: I
     if payload.sir_db is not None:
         summary["sir_db"] = payload.sir_db
     if payload.kind in (PayloadKind.JSCC_LATENT, PayloadKind.DJSCC_LATENT) and images is not None:
-        summary["receivers"] = images.decode(payload)
+        summary["receivers"] = images.decode(payload, decode_ms)
     elif reference is not None and len(reference) == len(payload.y):
         keep = ~payload.erased
         err = np.sum(np.abs(payload.y[keep] - payload.gain[keep] * reference[keep]) ** 2)
@@ -267,62 +274,85 @@ def _payload_summary(payload: RxPayload, reference: np.ndarray | None, images: I
     return summary
 
 
+def _recorder_sink(recorder):
+    """Writes every block read, and zeros (annotated "gap") for samples lost before it, so the
+    recording keeps the stream's timeline."""
+    written = [0]
+
+    def write(block: Block) -> None:
+        if block.start > written[0]:
+            recorder.annotate(written[0], block.start - written[0], "gap", "samples lost before the reader")
+            recorder.write(np.zeros(block.start - written[0], np.complex64))
+        recorder.write(block.samples)
+        written[0] = block.end
+
+    return write
+
+
 def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int, duration_s: float | None,
            idle_timeout_s: float, record: Path | None = None, progress: bool = True,
-           images: ImageDecoding | None = None) -> dict:
-    """Stream until the radio has been idle ``idle_timeout_s`` (or ``duration_s`` passed),
-    decoding payloads as they complete; returns the report."""
+           images: ImageDecoding | None = None, realtime: bool = False) -> dict:
+    """Stream through the receive pipeline (testbed.pipeline) until the source ends or has been
+    idle ``idle_timeout_s`` (or ``duration_s`` passed), decoding payloads as they complete;
+    returns the report. ``realtime``: a recording is paced at its sample rate."""
+    from diffair.radio.sigmf_io import SigmfRecorder
+
     radio = open_radio(choice, "rx", fmt)
-    receiver, reassembler = OfdmReceiver(fmt), Reassembler(fmt)
+    receiver = OfdmReceiver(fmt)
     reference = link_test_payload(seed, frames, fmt) if seed is not None else None
-    report = RxReport(payloads=[])
     recorder = None
-    if record is not None:
-        from diffair.radio.sigmf_io import SigmfRecorder
-
-        recorder = SigmfRecorder(record, fmt.sample_rate_hz, choice.lo_hz, hardware=f"diffair rx ({choice.kind})")
     bar = tqdm(desc="rx frames", unit="frame", disable=not progress)
-    started = time.monotonic()
+    last = {}
 
-    def take(new: list[RxFrame]) -> None:
+    def on_frames(new: list[RxFrame]) -> None:
         for frame in new:
             if recorder:
                 recorder.annotate(frame.start, fmt.frame_len, "frame",
                                   f"payload {frame.header.payload_id} frame {frame.header.frame_index}")
-            done = reassembler.add(frame)
-            if done:
-                report.payloads.append(_payload_summary(done, reference, images))
-        if new:
-            bar.update(len(new))
-            live = {"snr_db": f"{new[-1].snr_db:.1f}", "cfo_hz": f"{new[-1].cfo_hz:.0f}",
-                    "payloads": len(report.payloads)}
-            psnr = [r["psnr_db"] for r in (report.payloads[-1].get("receivers", {}) if report.payloads else {}).values()
-                    if isinstance(r, dict) and "psnr_db" in r]
-            if psnr:
-                live["psnr_db"] = f"{max(psnr):.2f}"
-            bar.set_postfix(live)
+        bar.update(len(new))
+        bar.set_postfix({"snr_db": f"{new[-1].snr_db:.1f}", "cfo_hz": f"{new[-1].cfo_hz:.0f}", **last})
 
-    with RingReader(radio) as ring:
-        while duration_s is None or time.monotonic() - started < duration_s:
-            block = ring.get(idle_timeout_s)
-            if block is None:
-                break
-            if recorder:
-                recorder.write(block)
-            take(receiver.process(block))
-        take(receiver.flush())
-        report.overflows = ring.overflows
-    bar.close()
-    radio.close()
-    for payload in reassembler.flush():
-        report.payloads.append(_payload_summary(payload, reference, images))
-    if recorder:
-        recorder.close()
-    stats = receiver.stats
-    report.frames_ok, report.detections = stats.frames_ok, stats.detections
-    report.header_failures, report.samples = stats.header_failures, stats.samples
-    report.format_mismatches = stats.format_mismatches
-    return report.__dict__
+    def on_payload(summary: dict) -> None:
+        psnr = [r["psnr_db"] for r in summary.get("receivers", {}).values() if isinstance(r, dict) and "psnr_db" in r]
+        last["payloads"] = last.get("payloads", 0) + 1
+        if psnr:
+            last["psnr_db"] = f"{max(psnr):.2f}"
+
+    try:
+        if record is not None:
+            recorder = SigmfRecorder(record, fmt.sample_rate_hz, choice.lo_hz, hardware=f"diffair rx ({choice.kind})")
+        rate = fmt.sample_rate_hz if realtime else None
+        with RingReader(radio, realtime_rate_hz=rate, on_read=_recorder_sink(recorder) if recorder else None) as ring:
+            pipeline = RxPipeline(ring, receiver, Reassembler(fmt),
+                                  lambda payload, report: _payload_summary(payload, reference, images, report.decode_ms),
+                                  fmt.sample_rate_hz, on_frames=on_frames, on_payload=on_payload)
+            done = pipeline.run(duration_s, idle_timeout_s)
+    finally:
+        bar.close()
+        radio.close()
+        if recorder:
+            recorder.close()
+    return rx_report(receiver.stats, done)
+
+
+def rx_report(stats, done: PipelineReport) -> dict:
+    """The rx report: the front end's counters, the pipeline's timing, losses and queues, the
+    decode time per receiver and the payloads."""
+    incomplete = [p for p in done.payloads if p["erased_symbols"]]
+    return {
+        "frames_ok": stats.frames_ok, "detections": stats.detections, "header_failures": stats.header_failures,
+        "format_mismatches": stats.format_mismatches, "samples": stats.samples,
+        "wall_s": done.wall_s, "air_s": done.air_s, "realtime_factor": done.realtime_factor,
+        "frontend_s": done.frontend_s, "overflows": done.overflows, "gaps": done.gaps,
+        "samples_lost": done.samples_lost, "frames_dropped_in_gaps": done.frames_dropped_in_gaps,
+        "frames_with_erasures": 0, "payloads_with_erasures": len(incomplete),
+        "queue_high_water": {"ring_blocks": done.ring_high_water, "decode_payloads": done.decode_queue_high_water},
+        "decode_ms": {name: {"payloads": len(ms), "mean": float(np.mean(ms)), "p50": percentile_ms(ms, 50),
+                             "p99": percentile_ms(ms, 99)} for name, ms in done.decode_ms.items()},
+        "payload_latency_ms": {"p50": percentile_ms(done.payload_latency_ms, 50),
+                               "p99": percentile_ms(done.payload_latency_ms, 99)},
+        "payloads": done.payloads,
+    }
 
 
 def write_report(report: dict, path: Path | None) -> None:

@@ -68,9 +68,26 @@ def test_ring_counts_overflows_and_keeps_order():
     with _FastRadio() as radio, RingReader(radio, block_samples=16, capacity_blocks=4) as ring:
         time.sleep(0.2)  # a consumer that falls behind
         blocks = [ring.get(1.0) for _ in range(4)]
-    assert ring.overflows > 0
-    ids = [int(b[0].real) for b in blocks]
+    assert ring.overflows > 0 and ring.samples_dropped == 16 * ring.overflows and ring.high_water == 4
+    ids = [int(b.samples[0].real) for b in blocks]
     assert ids == sorted(ids) and len(set(ids)) == 4
+    assert [b.start for b in blocks] == [16 * (i - 1) for i in ids]  # positions count the dropped blocks
+    assert blocks[0].start > 0  # the oldest blocks were dropped: the first one kept starts later
+
+
+class _FiniteRadio(_FastRadio):
+    finite = True
+
+    def receive(self, num_samples, timeout=1.0):
+        return super().receive(num_samples, timeout) if self.count < 50 else np.zeros(0, np.complex64)
+
+
+def test_a_file_waits_for_its_reader_and_loses_nothing():
+    with _FiniteRadio() as radio, RingReader(radio, block_samples=16, capacity_blocks=4) as ring:
+        time.sleep(0.2)  # a consumer that falls behind: the reader waits instead of dropping
+        blocks = iter(lambda: ring.get(1.0), None)
+        starts = [b.start for b in blocks]
+    assert ring.overflows == 0 and starts == [16 * i for i in range(50)] and ring.high_water == 4
 
 
 def test_an_image_goes_over_the_air_and_is_decoded(tmp_path, capsys):

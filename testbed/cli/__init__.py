@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from diffair.dsp.errors import DiffairError
-from diffair.testbed.cli import (bench_phy, emulator, export, link, loopback, profile, receivers, rx, sweep, train,
-                                 tx)
+from diffair.testbed.cli import (bench_phy, bench_rx, emulator, export, link, loopback, profile, receivers, rx, sweep,
+                                 train, tx)
 
-COMMANDS = (link, bench_phy, tx, rx, emulator, train, loopback, sweep, export, profile, receivers)
+COMMANDS = (link, bench_phy, tx, rx, emulator, train, loopback, sweep, export, profile, receivers, bench_rx)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -133,6 +133,9 @@ def add_radio_group(p: argparse.ArgumentParser, kinds: list[str]) -> None:
     group.add_argument("--sample-rate-hz", type=float, default=1e6)
     group.add_argument("--seed", type=int, default=0, help="seed of the link test payload (both sides)")
     group.add_argument("--frames", type=int, default=20, help="frames per payload")
+    group.add_argument("--zmq-tags", action="store_true",
+                       help="zmq: messages carry GNU Radio's tag header (both sides; gr-zeromq's pass_tags), whose "
+                            "sample counter reveals samples lost on the way")
     add_format_group(p)
 
 
@@ -142,7 +145,7 @@ def radio_choice(args: argparse.Namespace):
 
     return RadioChoice(kind=args.radio, uri=args.uri, address=args.address, path=getattr(args, "input", None),
                        cyclic=getattr(args, "cyclic", False), lo_hz=args.lo_hz, sample_rate_hz=args.sample_rate_hz,
-                       rx_gain_db=getattr(args, "rx_gain_db", 30.0))
+                       rx_gain_db=getattr(args, "rx_gain_db", 30.0), zmq_tags=args.zmq_tags)
 
 
 def add_receiver_group(p: argparse.ArgumentParser, backend: bool = True, genie: bool = True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from diffair.dsp.errors import DiffairError
@@ -17,7 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--record", type=Path, help="write what was received to this SigMF recording")
     p.add_argument("--rx-gain-db", type=float, default=30.0)
     p.add_argument("--duration-s", type=float, help="stop after this long (default: when idle)")
-    p.add_argument("--idle-timeout-s", type=float, default=3.0, help="stop after this long without samples")
+    p.add_argument("--idle-timeout-s", type=float, default=3.0,
+                   help="stop when no sample came for this long (counted from the last one)")
+    p.add_argument("--realtime", action="store_true",
+                   help="sigmf: replay at the recording's sample rate (default: as fast as the receiver goes, "
+                        "never dropping a sample)")
     p.add_argument("--no-reference", action="store_true", help="do not compare with the seeded test payload")
     p.add_argument("--report", type=Path, help="write the JSON report here")
     add_receiver_group(p, genie=False, channel=True)
@@ -32,18 +37,39 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from diffair.testbed.rxtx import run_rx, write_report
 
+    images = image_decoding(args)
+    if images is not None:
+        images.warm_up()
     report = run_rx(radio_choice(args), frame_format(args), None if args.no_reference else args.seed, args.frames,
-                    args.duration_s, args.idle_timeout_s, args.record, progress=not args.json,
-                    images=image_decoding(args))
+                    args.duration_s, args.idle_timeout_s, args.record, progress=not args.json, images=images,
+                    realtime=args.realtime)
     write_report(report, args.report)
     print(json.dumps(report) if args.json else report_text(report, args.sounding_symbols))
+    if report["samples"] == 0:
+        print(f"diffair rx: error: no sample arrived from --radio {args.radio} within --idle-timeout-s "
+              f"{args.idle_timeout_s:g}: {NOTHING_RECEIVED[args.radio]}", file=sys.stderr)
+        return 1
+    for payload in report["payloads"]:
+        error = payload.get("receivers", {}).get("error")
+        if error:
+            print(f"diffair rx: payload {payload['payload_id']} not decoded: {error}", file=sys.stderr)
     return 0
+
+
+NOTHING_RECEIVED = {
+    "zmq": "is the transmitter (or the GNU Radio flowgraph) running and pushing to --address?",
+    "pluto": "is the Pluto transmitting on --lo-hz, and the gain (--rx-gain-db) high enough?",
+    "sigmf": "the recording holds no samples",
+}
 
 
 def report_text(report: dict, sounding_symbols: int) -> str:
     """The printed summary of an rx report."""
     lines = [f"{report['frames_ok']} frames decoded, {report['header_failures']} header failures, "
-             f"{report['overflows']} overflows, {len(report['payloads'])} payloads"]
+             f"{len(report['payloads'])} payloads; {report['air_s']:.2f} s of air in {report['wall_s']:.2f} s "
+             f"(real-time factor {report['realtime_factor']:.2f})",
+             f"losses: {report['overflows']} overflows, {report['gaps']} gaps ({report['samples_lost']} samples), "
+             f"{report['frames_dropped_in_gaps']} frames dropped across them"]
     if report["format_mismatches"]:
         lines.append(f"  {report['format_mismatches']} frames dropped: their header announces another number of "
                      f"sounding symbols than --sounding-symbols {sounding_symbols}; start rx with the transmitter's")
