@@ -7,7 +7,7 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[cpu,sdr,plot,test]'
+	$(PY) -m pip install -q -e '.[cpu,sdr,plot,monitor,test]'
 	touch $(STAMP)
 
 .PHONY: install demo test bench

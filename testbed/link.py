@@ -64,8 +64,9 @@ def genie_evm_terms(truth: BurstTruth, fmt: FrameFormat) -> tuple[float, float]:
     return float(np.sum(power * noise / denom)), float(np.sum(power ** 2 / denom))
 
 
-def run_link(options: LinkOptions, progress: bool = False) -> dict:
-    """Send ``options.frames`` frames and return the summary dict (see ``diffair link --json``)."""
+def run_link(options: LinkOptions, progress: bool = False, monitor=None) -> dict:
+    """Send ``options.frames`` frames and return the summary dict (see ``diffair link --json``);
+    ``monitor``: a testbed.monitor.MonitorState shown the stream and the frames."""
     fmt, channel = link_formats(options)
     rng = np.random.default_rng(options.seed)
     count = options.frames * fmt.payload_capacity
@@ -75,6 +76,8 @@ def run_link(options: LinkOptions, progress: bool = False) -> dict:
     receiver = OfdmReceiver(fmt, ReceiverConfig(estimator=options.estimator))
     paprs, clipped = [], 0
     frames = []
+    if monitor is not None:
+        monitor.attach(receiver.stats)
     with radio:
         for header, chunk in tqdm(packetize(symbols, payload_id=1, fmt=fmt), desc="tx", disable=not progress):
             iq, clips = scale_for_tx(build_frame(header, chunk, fmt), fmt)
@@ -83,7 +86,12 @@ def run_link(options: LinkOptions, progress: bool = False) -> dict:
             radio.send(iq)
         total = radio.pending + 4 * fmt.frame_len
         for start in tqdm(range(0, total, RECEIVE_CHUNK), desc="rx", disable=not progress):
-            frames += receiver.process(radio.receive(min(RECEIVE_CHUNK, total - start)))
+            block = radio.receive(min(RECEIVE_CHUNK, total - start))
+            new = receiver.process(block)
+            if monitor is not None:
+                monitor.on_samples(block)
+                monitor.on_frames(new)
+            frames += new
         frames += receiver.flush()
     truth_starts = np.array([t.start for t in radio.truths])
     candidates = np.array(receiver.stats.candidates, dtype=np.int64).reshape(-1, 2)

@@ -136,8 +136,8 @@ def sinr_of(snr_db: float, sir_db: float | None) -> float:
 
 def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: float, seed: int, fmt: FrameFormat,
                 sir_db: float | None = None, interferer_cfo_hz: float | None = None,
-                interferer_symbols: np.ndarray | None = None, sounding_symbols: int = SOUNDING_SYMBOLS
-                ) -> tuple[EqualizedSymbols | InterferedSymbols, dict]:
+                interferer_symbols: np.ndarray | None = None, sounding_symbols: int = SOUNDING_SYMBOLS,
+                monitor=None) -> tuple[EqualizedSymbols | InterferedSymbols, dict]:
     """One payload of complex symbols ``[K]`` through packetizer, PHY and loopback channel;
     returns the per-symbol statistics ``[1, K]`` (erasures where frames were lost) and the
     link figures (frames, SINR / SNR / CFO estimates, stage latencies).
@@ -147,7 +147,8 @@ def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: f
     payload ``interferer_symbols`` ``[K]``, frame-synchronous (ICDM's interferer: frames with
     ``sounding_symbols`` sounding symbols, carrier offset ``interferer_cfo_hz`` from the wanted
     transmitter's, default 0), and then the statistics are ``InterferedSymbols`` with its
-    per-symbol coefficient W_z."""
+    per-symbol coefficient W_z. ``monitor`` (testbed.monitor.MonitorState) is shown the stream
+    and the frames."""
     synchronous = interferer_symbols is not None
     if synchronous and sir_db is None:
         raise ConfigError("through_phy: interferer_symbols given without sir_db")
@@ -181,6 +182,10 @@ def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: f
     started = time.perf_counter()
     receiver, reassembler = OfdmReceiver(fmt), Reassembler(fmt)
     frames = [f for f in receiver.process(stream) + receiver.flush() if f.header.payload_id == payload_id]
+    if monitor is not None:
+        monitor.attach(receiver.stats)
+        monitor.on_samples(stream)
+        monitor.on_frames(frames)
     payloads = [p for f in frames if (p := reassembler.add(f))] + reassembler.flush()
     timings["phy_rx_ms"] = 1e3 * (time.perf_counter() - started)
     frames_sent = len(bursts)
@@ -216,8 +221,9 @@ def default_receivers(channel: str, scenario: str, weights: Path) -> list[str]:
     return names
 
 
-def run_loopback(options: LoopbackOptions) -> dict:
-    """Run the chain; writes the report folder and returns the summary dict."""
+def run_loopback(options: LoopbackOptions, monitor=None) -> dict:
+    """Run the chain; writes the report folder and returns the summary dict. ``monitor``
+    (testbed.monitor.MonitorState) is shown the stream, the frames and every decoded image."""
     image = load_image(options.image) if options.image else builtin_image()
     kind = interferer_kind(options)
     scenario = "interference" if kind == "sync" else "plain"
@@ -252,7 +258,7 @@ def run_loopback(options: LoopbackOptions) -> dict:
             else:
                 rx, link = through_phy(symbols, options.snr_db, options.channel, options.cfo_hz, options.seed, fmt,
                                        options.sir_db, options.interferer_cfo_hz, interferer_symbols,
-                                       options.sounding_symbols)
+                                       options.sounding_symbols, monitor)
             snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else options.snr_db
             # async: the LTF's estimate already counts the interference; sync: the LTF sees none
             link["sinr_db_est"] = sinr_of(snr_used, link["sir_db_est"]) if kind == "sync" else link["snr_db_est"]
@@ -265,6 +271,8 @@ def run_loopback(options: LoopbackOptions) -> dict:
             for name in members:
                 results[name], outputs[name] = _timed_decode(receivers[name], obs, image, sent, reference)
                 results[name]["frames_ok"] = link["frames_ok"]
+                if monitor is not None:
+                    monitor.on_image(name, outputs[name][0], results[name]["psnr_db"])
     link = links[0]
     summary = {"receivers": results, "snr_db_true": options.snr_db, "sir_db": options.sir_db, "interferer": kind,
                "sinr_db_true": sinr_of(options.snr_db, options.sir_db), "snr_db_est": link["snr_db_est"],

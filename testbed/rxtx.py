@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,6 +194,7 @@ class ImageDecoding:
     size: tuple[int, int]
     reference: np.ndarray | None = None
     out: Path | None = None
+    on_image: Callable[[str, np.ndarray, float | None], None] | None = None
 
     def __post_init__(self) -> None:
         self._reference01 = None if self.reference is None else self.reference / 255.0  # computed once
@@ -251,6 +253,8 @@ class ImageDecoding:
                     entry["warnings"] = notes
                 if self.reference is not None:
                     entry |= {"psnr_db": psnr_db(self._reference01, image), "ssim": ssim(self._reference01, image)}
+                if self.on_image is not None:  # e.g. the live monitor
+                    self.on_image(name, image, entry.get("psnr_db"))
                 if self.out is not None:
                     self.out.mkdir(parents=True, exist_ok=True)
                     save_png(image, self.out / f"payload{payload.payload_id}_{name}.png")
@@ -300,10 +304,11 @@ FILE_BLOCK_SAMPLES = 1 << 18
 
 def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int, duration_s: float | None,
            idle_timeout_s: float, record: Path | None = None, progress: bool = True,
-           images: ImageDecoding | None = None, realtime: bool = False) -> dict:
+           images: ImageDecoding | None = None, realtime: bool = False, monitor=None) -> dict:
     """Stream through the receive pipeline (testbed.pipeline) until the source ends or has been
     idle ``idle_timeout_s`` (or ``duration_s`` passed), decoding payloads as they complete;
-    returns the report. ``realtime``: a recording is paced at its sample rate."""
+    returns the report. ``realtime``: a recording is paced at its sample rate. ``monitor``: a
+    testbed.monitor.MonitorState fed from the pipeline (never blocking it)."""
     from diffair.radio.sigmf_io import SigmfRecorder
 
     radio = open_radio(choice, "rx", fmt)
@@ -314,6 +319,8 @@ def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int,
     last = {}
 
     def on_frames(new: list[RxFrame]) -> None:
+        if monitor is not None:
+            monitor.on_frames(new)
         for frame in new:
             if recorder:
                 recorder.annotate(frame.start, fmt.frame_len, "frame",
@@ -334,9 +341,12 @@ def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int,
         block = FILE_BLOCK_SAMPLES if radio.finite and not realtime else LIVE_BLOCK_SAMPLES
         with RingReader(radio, block, realtime_rate_hz=rate,
                         on_read=_recorder_sink(recorder) if recorder else None) as ring:
+            if monitor is not None:
+                monitor.attach(receiver.stats, ring)
             pipeline = RxPipeline(ring, receiver, Reassembler(fmt),
                                   lambda payload, report: _payload_summary(payload, reference, images, report.decode_ms),
-                                  fmt.sample_rate_hz, on_frames=on_frames, on_payload=on_payload)
+                                  fmt.sample_rate_hz, on_frames=on_frames, on_payload=on_payload,
+                                  on_samples=None if monitor is None else lambda block: monitor.on_samples(block.samples))
             done = pipeline.run(duration_s, idle_timeout_s)
     finally:
         bar.close()

@@ -185,6 +185,27 @@ def add_output_group(p: argparse.ArgumentParser, out: Path | None) -> None:
     group.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
+def add_monitor_flags(p: argparse.ArgumentParser) -> None:
+    """--monitor [HOST:]PORT and --monitor-hold-s (the live web page, testbed.monitor)."""
+    group = p.add_argument_group("live monitor")
+    group.add_argument("--monitor", metavar="[HOST:]PORT", default=None, type=monitor_address,
+                       help="serve a live page of the link at http://HOST:PORT/ (HOST defaults to 127.0.0.1; port 0 "
+                            "picks a free one)")
+    group.add_argument("--monitor-hold-s", type=float, default=0.0,
+                       help="keep serving the final state this long after the run (default 0)")
+
+
+def monitor_address(value: str) -> str:
+    from diffair.dsp.errors import ConfigError
+    from diffair.testbed.monitor import parse_address
+
+    try:
+        parse_address(value)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return value
+
+
 def fmt(value, spec: str) -> str:
     """``value`` formatted, or "n/a" for None."""
     return "n/a" if value is None else format(value, spec)

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from diffair.dsp.errors import DiffairError
-from diffair.testbed.cli.args import add_channel_group, add_format_group, add_output_group, fmt
+from diffair.testbed.cli.args import add_channel_group, add_format_group, add_monitor_flags, add_output_group, fmt
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,19 +17,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     add_format_group(p)
     p.add_argument("--estimator", choices=["lmmse", "ls"], default="lmmse")
+    add_monitor_flags(p)
     add_output_group(p, out=None)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from diffair.testbed.link import LinkOptions, run_link
+    from diffair.testbed.monitor import LOOPBACK_RATE_HZ, monitoring
 
     if args.frames < 1:
         raise DiffairError(f"--frames = {args.frames}; expected at least 1")
     options = LinkOptions(snr_db=args.snr_db, channel=args.channel, cfo_hz=args.cfo_hz, sro_ppm=args.sro_ppm,
                           frames=args.frames, seed=args.seed, fft_size=args.fft_size, estimator=args.estimator,
                           sounding_symbols=args.sounding_symbols)
-    summary = run_link(options, progress=not args.json)
+    with monitoring(args.monitor, LOOPBACK_RATE_HZ, args.monitor_hold_s) as monitor:
+        summary = run_link(options, progress=not args.json, monitor=monitor)
     print(json.dumps(summary) if args.json else summary_text(summary))
     return 0
 

@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from diffair.testbed.cli.args import add_channel_group, add_output_group, add_receiver_group, fmt, weights_dir
+from diffair.testbed.cli.args import (add_channel_group, add_monitor_flags, add_output_group, add_receiver_group, fmt,
+                                      weights_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,12 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                               help="sync: sounding symbols per frame (2 follows a carrier offset between the "
                                    "transmitters up to ~100 Hz, 3 up to ~1 kHz)")
     add_receiver_group(p)
+    add_monitor_flags(p)
     add_output_group(p, out=Path("reports/loopback"))
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from diffair.testbed.loopback import LoopbackOptions, run_loopback
+    from diffair.testbed.monitor import LOOPBACK_RATE_HZ, monitoring
 
     options = LoopbackOptions(image=args.image, snr_db=args.snr_db, channel=args.channel, cfo_hz=args.cfo_hz,
                               receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
@@ -44,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
                               sir_db=args.sir_db, interferer=args.interferer,
                               interferer_image=args.interferer_image, interferer_cfo_hz=args.interferer_cfo_hz,
                               sounding_symbols=args.sounding_symbols)
-    summary = run_loopback(options)
+    with monitoring(args.monitor, LOOPBACK_RATE_HZ, args.monitor_hold_s) as monitor:
+        summary = run_loopback(options, monitor)
     print(json.dumps(summary) if args.json else summary_text(summary, args.out))
     return 0
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from diffair.dsp.errors import DiffairError
-from diffair.testbed.cli.args import add_radio_group, add_receiver_group, frame_format, radio_choice, weights_dir
+from diffair.testbed.cli.args import (add_monitor_flags, add_radio_group, add_receiver_group, frame_format, radio_choice,
+                                      weights_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,19 +31,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="image payloads: the sent image, for PSNR (no value: the built-in photograph)")
     p.add_argument("--image-size", default=None, help="image payloads without --reference: WxH")
     p.add_argument("--images-out", type=Path, default=None, help="write decoded images here")
+    add_monitor_flags(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from diffair.testbed.monitor import monitoring
     from diffair.testbed.rxtx import run_rx, write_report
 
     images = image_decoding(args)
     if images is not None:
         images.warm_up()
-    report = run_rx(radio_choice(args), frame_format(args), None if args.no_reference else args.seed, args.frames,
-                    args.duration_s, args.idle_timeout_s, args.record, progress=not args.json, images=images,
-                    realtime=args.realtime)
+    with monitoring(args.monitor, args.sample_rate_hz, args.monitor_hold_s) as monitor:
+        if images is not None and monitor is not None:
+            images.on_image = monitor.on_image
+        report = run_rx(radio_choice(args), frame_format(args), None if args.no_reference else args.seed, args.frames,
+                        args.duration_s, args.idle_timeout_s, args.record, progress=not args.json, images=images,
+                        realtime=args.realtime, monitor=monitor)
     write_report(report, args.report)
     print(json.dumps(report) if args.json else report_text(report, args.sounding_symbols))
     if report["samples"] == 0:
