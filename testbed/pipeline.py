@@ -31,8 +31,9 @@ _DONE = object()
 
 @dataclass
 class PipelineReport:
-    """What one run of the pipeline did: timing (``wall_s`` of streaming, ``air_s`` of stream
-    received or lost at the sample rate, their ratio), losses, queue high-water marks, the
+    """What one run of the pipeline did: timing (``wall_s`` from the first block to the last,
+    plus finishing what was pending: not the wait before the first sample nor the idle timeout
+    after the last; ``air_s`` of stream received or lost at the sample rate; their ratio), losses, queue high-water marks, the
     payload summaries in arrival order and the decode time per receiver (ms, one entry per
     payload)."""
 
@@ -106,6 +107,7 @@ class RxPipeline:
         decoder = threading.Thread(target=self._decode_loop, daemon=True, name="diffair-decoder")
         decoder.start()
         started = time.perf_counter()
+        first = last_done = None  # the stream's first block, and when the last one was processed
         expected = 0
         try:
             while duration_s is None or time.perf_counter() - started < duration_s:
@@ -114,14 +116,17 @@ class RxPipeline:
                     if self.ring.finished.is_set() or self._idle_left(idle_timeout_s, started) <= 0:
                         break
                     continue
+                first = first or time.perf_counter()
                 if block.start > expected:
                     self._frames(self._timed(self.receiver.gap, block.start - expected))
                 expected = block.end
                 if self.on_samples:
                     self.on_samples(block)
                 self._frames(self._timed(self.receiver.process, block.samples))
+                last_done = time.perf_counter()
                 if self._error is not None:
                     break
+            finishing = time.perf_counter()
             self._frames(self.receiver.flush())
             self._hand_over(self.reassembler.flush())
         finally:
@@ -130,7 +135,10 @@ class RxPipeline:
         if self._error is not None:
             raise self._error
         report, stats = self.report, self.receiver.stats
-        report.wall_s = time.perf_counter() - started
+        # wall time of the stream: from its first block to its last, then finishing what was pending
+        # (not the wait for a first sample, nor the idle timeout after the last one)
+        streaming = last_done - first if first is not None else 0.0
+        report.wall_s = streaming + time.perf_counter() - finishing
         report.air_s = (stats.samples + stats.samples_lost) / self.sample_rate_hz
         report.overflows, report.ring_high_water = self.ring.overflows, self.ring.high_water
         report.gaps, report.samples_lost = stats.gaps, stats.samples_lost
