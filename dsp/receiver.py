@@ -72,6 +72,11 @@ def check_stream(samples: np.ndarray) -> tuple[np.ndarray, int]:
     return samples, count
 
 
+MAX_PAYLOAD_SYMBOLS = 1 << 23
+"""Largest payload the receiver assembles (8.4 M symbols, about 200 MB of per-symbol arrays: a
+16-megapixel image at ratio 1/6); a header announcing more, or a frame count that does not
+match its length in this format, is refused before anything is allocated."""
+
 DETECTION_STEP = 4
 """The detection metric is evaluated every 4 samples (fine timing comes from the LTF)."""
 
@@ -139,7 +144,7 @@ class OfdmReceiver:
         buf = np.concatenate([self._buf, samples]) if len(self._buf) else samples
         fmt, step = self.fmt, DETECTION_STEP
         lag, window = fmt.stf_period, self.detection_window
-        if len(buf) < lag + window + 2 * step:
+        if len(buf) < 2 * lag + window + 2 * step:  # the metric needs both of its windows
             self._buf = buf
             return []
         metric, corr = detection_metric(buf, lag, window, step)
@@ -274,8 +279,9 @@ class OfdmReceiver:
             if any(abs(start + fmt.frame_len - end) < fmt.fft_size for end in self._frame_ends[-4:]):
                 continue  # the same frame found twice (a split detection run)
             count = min(header.payload_symbols - header.frame_index * fmt.payload_capacity, fmt.payload_capacity)
-            if count <= 0:
-                self.stats.header_failures += 1
+            if (count <= 0 or header.payload_symbols > MAX_PAYLOAD_SYMBOLS
+                    or header.frame_count != -(-header.payload_symbols // fmt.payload_capacity)):
+                self.stats.header_failures += 1  # a header inconsistent with this format: nothing is allocated for it
                 continue
             self._frame_ends.append(start + fmt.frame_len)
             del self._frame_ends[:-8]

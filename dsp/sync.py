@@ -43,7 +43,7 @@ def detection_metric(samples: np.ndarray, lag: int, window: int, step: int = 4
     acc = np.concatenate([[0], np.cumsum(prod_blocks, dtype=np.complex128)])
     corr = acc[win:] - acc[:-win]
     energy = np.concatenate([[0], np.cumsum(power_blocks, dtype=np.float64)])
-    count = min(len(corr), len(energy) - win - lag_b)
+    count = max(min(len(corr), len(energy) - win - lag_b), 0)  # 0 for a buffer shorter than 2 lags + window
     corr = corr[:count]
     e1 = energy[win:win + count] - energy[:count]
     e2 = energy[win + lag_b:win + lag_b + count] - energy[lag_b:lag_b + count]

@@ -51,6 +51,11 @@ def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: 
     if missing or unexpected or wrong:
         raise ModelError(f"weights {path} do not match the config: missing {missing[:5]}, "
                          f"unexpected {unexpected[:5]}, wrong shapes {wrong[:5]}")
+    corrupt = sorted(k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all())
+    if corrupt:
+        raise ModelError(f"weights {path} hold NaN or infinite values in {corrupt[:5]}"
+                         f"{f' and {len(corrupt) - 5} more' if len(corrupt) > 5 else ''}: a diverged or corrupt "
+                         "training run; retrain or restore the file")
     module.load_state_dict(weights)
 
 

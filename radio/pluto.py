@@ -84,7 +84,7 @@ class PlutoRadio(Radio):
     def open(self) -> "PlutoRadio":
         try:
             import adi
-        except (ImportError, OSError) as err:
+        except (ImportError, OSError, AttributeError) as err:  # AttributeError: pylibiio without its libiio
             raise RadioError(f"pyadi-iio cannot load ({err}): pip install 'diffair[sdr]' and apt-get install libiio0") from err
         uri = self.config.resolved_uri()
         try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from diffair.dsp.errors import RadioError
+from diffair.dsp.errors import ConfigError, RadioError
 from diffair.radio.base import Radio
 
 DATATYPE = "cf32_le"
@@ -32,8 +32,13 @@ class SigmfRecorder:
     """Append samples to a SigMF recording; ``annotate`` marks a detected frame."""
 
     def __init__(self, path: Path, sample_rate_hz: float, center_frequency_hz: float = 0.0,
-                 hardware: str = "diffair", description: str = ""):
+                 hardware: str = "diffair", description: str = "", overwrite: bool = False):
+        """``overwrite``: replace an existing recording at ``path`` (else it is refused)."""
         self.data_path, self.meta_path = _paths(path)
+        existing = [str(p) for p in (self.data_path, self.meta_path) if p.exists()]
+        if existing and not overwrite:
+            raise ConfigError(f"recording {self.meta_path} exists ({', '.join(existing)}); pass --force to overwrite "
+                              "it, or record to another path")
         self.data_path.parent.mkdir(parents=True, exist_ok=True)
         self.sample_rate_hz = sample_rate_hz
         self.center_frequency_hz = center_frequency_hz

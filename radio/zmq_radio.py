@@ -116,7 +116,11 @@ class ZmqRadio(Radio):
         sock = self._ctx.socket(kind)
         sock.setsockopt(hwm_option, self.config.hwm)
         sock.setsockopt(zmq.LINGER, 0)
-        (sock.bind if bind else sock.connect)(address)
+        try:
+            (sock.bind if bind else sock.connect)(address)
+        except zmq.ZMQError:
+            sock.close(linger=0)  # an unclosed socket would make the context's term() wait forever
+            raise
         return sock
 
     def close(self) -> None:

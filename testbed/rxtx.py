@@ -115,7 +115,7 @@ def interferer_payload(image: np.ndarray, weights: Path | None = None) -> np.nda
 def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat: int, gap_samples: int,
            record: Path | None = None, snr_db: float = 20.0, cfo_hz: float = 0.0,
            image: np.ndarray | None = None, channel: str = "awgn", transmitter: str = "jscc",
-           interferer: np.ndarray | None = None, sir_db: float = 0.0) -> dict:
+           interferer: np.ndarray | None = None, sir_db: float = 0.0, overwrite: bool = False) -> dict:
     """Send the payload ``repeat`` times (payload id = repeat index + 1): the seeded test
     payload, or ``image`` as the symbols of ``transmitter`` (deep JSCC or Guo et al.'s), or,
     with an ``interferer`` image and a format with sounding symbols, ICDM's scenario (both
@@ -142,7 +142,7 @@ def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat
         return interfered_bursts(symbols, other, sir_db, payload_id, fmt, gap_samples, kind)
 
     if choice.kind == "loopback":
-        return _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed)
+        return _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed, overwrite)
     radio = open_radio(choice, "tx", fmt)
     sent = 0
     started = time.time()
@@ -161,7 +161,7 @@ def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat
     return {"frames_sent": sent, "payloads": 1 if choice.cyclic else repeat, "seconds": time.time() - started}
 
 
-def _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed) -> dict:
+def _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed, overwrite: bool = False) -> dict:
     from diffair.radio.loopback import LoopbackRadio
     from diffair.radio.sigmf_io import SigmfRecorder
 
@@ -169,8 +169,8 @@ def _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed) -> dict:
         raise ConfigError("tx --radio loopback writes the air to a SigMF recording: give --record PATH")
     channel = channel_for(fmt, snr_db, cfo_hz=cfo_hz)
     sent = 0
-    with LoopbackRadio(channel, seed=seed) as air, SigmfRecorder(record, fmt.sample_rate_hz,
-                                                                 hardware="diffair loopback") as recorder:
+    with LoopbackRadio(channel, seed=seed) as air, SigmfRecorder(record, fmt.sample_rate_hz, hardware="diffair loopback",
+                                                                 overwrite=overwrite) as recorder:
         for rep in range(repeat):
             for burst in bursts(rep + 1):
                 air.send(burst)
@@ -304,7 +304,7 @@ FILE_BLOCK_SAMPLES = 1 << 18
 
 def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int, duration_s: float | None,
            idle_timeout_s: float, record: Path | None = None, progress: bool = True,
-           images: ImageDecoding | None = None, realtime: bool = False, monitor=None) -> dict:
+           images: ImageDecoding | None = None, realtime: bool = False, monitor=None, overwrite: bool = False) -> dict:
     """Stream through the receive pipeline (testbed.pipeline) until the source ends or has been
     idle ``idle_timeout_s`` (or ``duration_s`` passed), decoding payloads as they complete;
     returns the report. ``realtime``: a recording is paced at its sample rate. ``monitor``: a
@@ -336,7 +336,8 @@ def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int,
 
     try:
         if record is not None:
-            recorder = SigmfRecorder(record, fmt.sample_rate_hz, choice.lo_hz, hardware=f"diffair rx ({choice.kind})")
+            recorder = SigmfRecorder(record, fmt.sample_rate_hz, choice.lo_hz, hardware=f"diffair rx ({choice.kind})",
+                                     overwrite=overwrite)
         rate = fmt.sample_rate_hz if realtime else None
         block = FILE_BLOCK_SAMPLES if radio.finite and not realtime else LIVE_BLOCK_SAMPLES
         with RingReader(radio, block, realtime_rate_hz=rate,

@@ -17,8 +17,8 @@ from tests.conftest import complex_gaussian
 try:
     import adi  # noqa: F401  (needs libiio0 and pylibiio<1)
     WHY = ""
-except (ImportError, OSError) as err:
-    WHY = f"pyadi-iio unavailable: {err}"
+except (ImportError, OSError, AttributeError) as err:  # AttributeError: pylibiio without a matching libiio
+    WHY = f"pyadi-iio unavailable (apt-get install libiio0): {err}"
 needs_adi = pytest.mark.skipif(bool(WHY), reason=WHY or "ok")
 
 

@@ -7,7 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from diffair.dsp.errors import DiffairError
+from diffair.dsp.errors import ConfigError, DiffairError
+from diffair.testbed.cli.args import Parser
 from diffair.testbed.cli import (bench_phy, bench_rx, emulator, export, link, loopback, profile, receivers, rx, sweep,
                                  train, tx)
 
@@ -15,8 +16,10 @@ COMMANDS = (link, bench_phy, tx, rx, emulator, train, loopback, sweep, export, p
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="diffair", description="Diffusion-model receivers on a software-radio testbed.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="diffair", description="Diffusion-model receivers on a software-radio testbed. Exit status: "
+                                                "0 done, 2 a value or option refused, 1 a runtime failure.")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of a failure (any position)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:
         command.register(sub)
     return parser
@@ -69,7 +72,11 @@ def apply_config(parser: argparse.ArgumentParser, argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status: 2 for a refused value or option (one line),
+    1 for a runtime failure (one line; the traceback with --debug), 0 otherwise."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     try:
         apply_config(parser, argv)
@@ -82,9 +89,25 @@ def main(argv: list[str] | None = None) -> int:
         return int(done.code or 0)
     try:
         return args.handler(args)
-    except DiffairError as err:
+    except ConfigError as err:  # a value the command refused
+        if debug:
+            raise
         print(f"diffair {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except DiffairError as err:  # a radio, model, export or signal failure
+        if debug:
+            raise
+        print(f"diffair {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"diffair {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: one line, the traceback with --debug
+        if debug:
+            raise
+        print(f"diffair {args.command}: internal error: {type(err).__name__}: {err} (run again with --debug for "
+              "the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

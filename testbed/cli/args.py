@@ -8,26 +8,90 @@ Receiver names, their default steps and the backend names come from the registry
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``diffair CMD: error: MESSAGE (see --help)``, exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def number(kind: type = float, low: float | None = None, high: float | None = None, above: bool = False,
+           what: str | None = None):
+    """A parser of one number of ``kind``: finite, at least ``low`` (above it with ``above``) and
+    at most ``high``; the error names the value and what was expected."""
+    if what is None:
+        word = "a whole number" if kind is int else "a finite number"
+        bounds = ([f"> {low:g}" if above else f">= {low:g}"] if low is not None else []) + \
+                 ([f"<= {high:g}"] if high is not None else [])
+        what = f"{word} {' and '.join(bounds)}".strip()
+
+    def parse(value: str):
+        try:
+            parsed = kind(value)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"{value!r}: expected {what}") from None
+        if (not math.isfinite(parsed) or (low is not None and (parsed <= low if above else parsed < low))
+                or (high is not None and parsed > high)):
+            raise argparse.ArgumentTypeError(f"{value!r}: expected {what}")
+        return parsed
+
+    return parse
+
+
+FINITE = number(float)
+POSITIVE = number(float, 0, above=True)
+NON_NEGATIVE = number(float, 0)
+COUNT = number(int, 1, 10 ** 7)
+FRAMES = number(int, 1, 65535, what="a frame count from 1 to 65535 (the header's 16 bits)")
+NON_NEGATIVE_INT = number(int, 0, 10 ** 9)
+SEED = number(int, 0, 2 ** 32 - 1)
+SNR_DB = number(float, -30, 80, what="an SNR in dB from -30 to 80")
+PORT = number(int, 1, 65535, what="a port from 1 to 65535")
+
+def existing(kind: str = "path"):
+    """A parser of a path that must exist: ``kind`` "path" (file or folder), "file" or "folder"."""
+    def parse(value: str) -> Path:
+        path = Path(value)
+        try:
+            ok = {"path": path.exists, "file": path.is_file, "folder": path.is_dir}[kind]()
+        except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+            ok = False
+        if not ok:
+            raise argparse.ArgumentTypeError(f"{value[:200]!r}: expected an existing {kind}")
+        return path
+
+    return parse
+
+
+EXISTING, EXISTING_FILE, FOLDER = existing("path"), existing("file"), existing("folder")
 
 CHANNEL_TYPES = ("awgn", "rayleigh")  # the registry's CHANNELS, without importing torch to parse
 FFT_SIZES = (64, 128, 256)
 
 
 def number_list(value: str) -> tuple[float, ...]:
-    """``-5,0,5`` -> (-5.0, 0.0, 5.0)."""
+    """``-5,0,5`` -> (-5.0, 0.0, 5.0): finite numbers, at least one."""
     try:
-        return tuple(float(v) for v in value.split(",") if v)
+        numbers = tuple(float(v) for v in value.split(",") if v)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r}: expected comma-separated numbers, e.g. -5,0,5") from None
+        numbers = ()
+    if not numbers or not all(math.isfinite(v) for v in numbers):
+        raise argparse.ArgumentTypeError(f"{value!r}: expected comma-separated finite numbers, e.g. -5,0,5")
+    return numbers
 
 
 def integer_list(value: str) -> list[int]:
-    """``1,2,5`` -> [1, 2, 5]."""
+    """``1,2,5`` -> [1, 2, 5]: whole numbers >= 1, at least one."""
     try:
-        return [int(v) for v in value.split(",") if v]
+        numbers = [int(v) for v in value.split(",") if v]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r}: expected comma-separated integers") from None
+        numbers = []
+    if not numbers or min(numbers) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected comma-separated whole numbers >= 1, e.g. 1,2,5")
+    return numbers
 
 
 def choice_list(choices: tuple[str, ...], what: str, noun: str = "value"):
@@ -93,10 +157,10 @@ def steps_value(value: str) -> int | str:
 def add_channel_group(p: argparse.ArgumentParser, snr_db: float, cfo_hz: float, with_channel: bool = True) -> None:
     """--snr-db, --channel, --cfo-hz."""
     group = p.add_argument_group("channel")
-    group.add_argument("--snr-db", type=float, default=snr_db, help=f"in-band SNR in dB (default {snr_db:g})")
+    group.add_argument("--snr-db", type=SNR_DB, default=snr_db, help=f"in-band SNR in dB (default {snr_db:g})")
     if with_channel:
         group.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn")
-    group.add_argument("--cfo-hz", type=float, default=cfo_hz, help=f"carrier frequency offset in Hz (default "
+    group.add_argument("--cfo-hz", type=FINITE, default=cfo_hz, help=f"carrier frequency offset in Hz (default "
                                                                      f"{cfo_hz:g})")
 
 
@@ -129,10 +193,10 @@ def add_radio_group(p: argparse.ArgumentParser, kinds: list[str]) -> None:
     group.add_argument("--uri", help="Pluto URI (else $DIFFAIR_PLUTO_URI, else discovery)")
     group.add_argument("--address", help="ZMQ endpoint (tx default binds tcp://127.0.0.1:5555, rx default connects "
                                          "tcp://127.0.0.1:5556)")
-    group.add_argument("--lo-hz", type=float, default=2.4e9)
-    group.add_argument("--sample-rate-hz", type=float, default=1e6)
-    group.add_argument("--seed", type=int, default=0, help="seed of the link test payload (both sides)")
-    group.add_argument("--frames", type=int, default=20, help="frames per payload")
+    group.add_argument("--lo-hz", type=POSITIVE, default=2.4e9)
+    group.add_argument("--sample-rate-hz", type=POSITIVE, default=1e6)
+    group.add_argument("--seed", type=SEED, default=0, help="seed of the link test payload (both sides)")
+    group.add_argument("--frames", type=FRAMES, default=20, help="frames per payload")
     group.add_argument("--zmq-tags", action="store_true",
                        help="zmq: messages carry GNU Radio's tag header (both sides; gr-zeromq's pass_tags), whose "
                             "sample counter reveals samples lost on the way")
@@ -159,7 +223,7 @@ def add_receiver_group(p: argparse.ArgumentParser, backend: bool = True, genie: 
     group.add_argument("--steps", type=steps_value, default=None,
                        help="diffusion sampler steps K, or 'full' (CDDM's m steps, ICDM's 40); default: each "
                             "receiver's own (`diffair receivers`)")
-    group.add_argument("--weights", type=Path, default=None, help="a folder of weights (default: the shipped ones)")
+    group.add_argument("--weights", type=FOLDER, default=None, help="a folder of weights (default: the shipped ones)")
     if channel:
         group.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn", help="which weights")
     if backend:
@@ -168,7 +232,7 @@ def add_receiver_group(p: argparse.ArgumentParser, backend: bool = True, genie: 
     if genie:
         group.add_argument("--genie", action="store_true",
                            help="ideal sync and CSI: symbol-level channel, no PHY (fast)")
-        group.add_argument("--seed", type=int, default=0)
+        group.add_argument("--seed", type=SEED, default=0)
 
 
 def weights_dir(args: argparse.Namespace) -> Path:
@@ -191,7 +255,7 @@ def add_monitor_flags(p: argparse.ArgumentParser) -> None:
     group.add_argument("--monitor", metavar="[HOST:]PORT", default=None, type=monitor_address,
                        help="serve a live page of the link at http://HOST:PORT/ (HOST defaults to 127.0.0.1; port 0 "
                             "picks a free one)")
-    group.add_argument("--monitor-hold-s", type=float, default=0.0,
+    group.add_argument("--monitor-hold-s", type=NON_NEGATIVE, default=0.0,
                        help="keep serving the final state this long after the run (default 0)")
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from diffair.testbed.cli.args import COUNT
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench-phy", help="throughput of the receive front end (pin it: taskset -c 0)")
-    p.add_argument("--frames", type=int, default=400)
+    p.add_argument("--frames", type=COUNT, default=400)
     p.add_argument("--out", type=Path, default=None, help="write the JSON record here")
     p.set_defaults(handler=run)
 

@@ -6,20 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from diffair.testbed.cli.args import CHANNEL_TYPES, FFT_SIZES, backend_list, receiver_list, steps_value
-
-
-def _positive(kind, what: str):
-    def parse(value: str):
-        try:
-            number = kind(value)
-        except ValueError:
-            number = 0
-        if not number > 0:
-            raise argparse.ArgumentTypeError(f"{what} {value!r}: expected a positive number")
-        return number
-
-    return parse
+from diffair.testbed.cli.args import (CHANNEL_TYPES, COUNT, EXISTING_FILE, FFT_SIZES, FOLDER, POSITIVE, backend_list,
+                                      receiver_list, steps_value)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,16 +15,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--receivers", type=receiver_list, default=("jscc",), help="comma list (default jscc)")
     p.add_argument("--backend", type=backend_list, default=("ort",), help="comma list of torch, ort, trt (default ort)")
     p.add_argument("--steps", type=steps_value, default=None, help="sampler steps K (default: each receiver's own)")
-    p.add_argument("--sample-rate-hz", type=_positive(float, "--sample-rate-hz"), default=1e6)
-    p.add_argument("--images", type=_positive(int, "--images"), default=8, help="payloads in the workload")
-    p.add_argument("--image", type=Path, default=None, help="the photograph (default: the built-in one)")
-    p.add_argument("--image-side", type=_positive(int, "--image-side"), default=128, help="resized to this square")
+    p.add_argument("--sample-rate-hz", type=POSITIVE, default=1e6)
+    p.add_argument("--images", type=COUNT, default=8, help="payloads in the workload")
+    p.add_argument("--image", type=EXISTING_FILE, default=None, help="the photograph (default: the built-in one)")
+    p.add_argument("--image-side", type=COUNT, default=128, help="resized to this square")
     p.add_argument("--channel", choices=CHANNEL_TYPES, default=None,
                    help="which weights (default: the first channel each receiver has weights for); the workload's air "
                         "is AWGN 20 dB with a 10 kHz carrier offset either way")
     p.add_argument("--fft-size", type=int, choices=FFT_SIZES, default=64)
-    p.add_argument("--threads", type=_positive(int, "--threads"), default=None, help="CPU threads (default: all)")
-    p.add_argument("--weights", type=Path, default=None)
+    p.add_argument("--threads", type=COUNT, default=None, help="CPU threads (default: all)")
+    p.add_argument("--weights", type=FOLDER, default=None)
     p.add_argument("--out", type=Path, default=None, help="also write the JSON record here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)

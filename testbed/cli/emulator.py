@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import time
 
-from diffair.testbed.cli.args import CHANNEL_TYPES
+from diffair.testbed.cli.args import CHANNEL_TYPES, FINITE, PORT, SEED, SNR_DB
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pluto-emulator", help="serve an emulated PlutoSDR (libiio network protocol)")
-    p.add_argument("--port", type=int, default=30431)
+    p.add_argument("--port", type=PORT, default=30431)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
-    p.add_argument("--snr-db", type=float, default=30.0)
-    p.add_argument("--cfo-hz", type=float, default=0.0)
-    p.add_argument("--sro-ppm", type=float, default=0.0)
+    p.add_argument("--snr-db", type=SNR_DB, default=30.0)
+    p.add_argument("--cfo-hz", type=FINITE, default=0.0)
+    p.add_argument("--sro-ppm", type=FINITE, default=0.0)
     p.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.set_defaults(handler=run)
 
 

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from diffair.testbed.cli.args import CHANNEL_TYPES, receiver_name, steps_value
+from diffair.testbed.cli.args import CHANNEL_TYPES, COUNT, receiver_name, steps_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["onnx", "trt"], default="onnx")
     p.add_argument("--channel", choices=CHANNEL_TYPES, default=None,
                    help="which weights (default: the first channel the receiver has weights for)")
-    p.add_argument("--side", type=int, default=32, help="image side the graphs are traced at (batch is dynamic)")
-    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--side", type=COUNT, default=32, help="image side the graphs are traced at (batch is dynamic)")
+    p.add_argument("--opset", type=COUNT, default=17)
     p.add_argument("--untrained", action="store_true", help="export untrained networks when weights are missing")
     p.add_argument("--fp16", action="store_true", help="trt: allow FP16")
     p.add_argument("--out", type=Path, default=Path("exports"))

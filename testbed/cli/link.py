@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
-from diffair.dsp.errors import DiffairError
-from diffair.testbed.cli.args import add_channel_group, add_format_group, add_monitor_flags, add_output_group, fmt
+from diffair.testbed.cli.args import (FRAMES, FINITE, SEED, add_channel_group, add_format_group, add_monitor_flags,
+                                      add_output_group, fmt)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("link", help="random symbols through the OFDM PHY over the loopback radio")
     add_channel_group(p, snr_db=15.0, cfo_hz=0.0)
-    p.add_argument("--sro-ppm", type=float, default=0.0, help="sample-rate offset in ppm")
-    p.add_argument("--frames", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sro-ppm", type=FINITE, default=0.0, help="sample-rate offset in ppm")
+    p.add_argument("--frames", type=FRAMES, default=100)
+    p.add_argument("--seed", type=SEED, default=0)
     add_format_group(p)
     p.add_argument("--estimator", choices=["lmmse", "ls"], default="lmmse")
     add_monitor_flags(p)
@@ -26,8 +26,6 @@ def run(args: argparse.Namespace) -> int:
     from diffair.testbed.link import LinkOptions, run_link
     from diffair.testbed.monitor import LOOPBACK_RATE_HZ, monitoring
 
-    if args.frames < 1:
-        raise DiffairError(f"--frames = {args.frames}; expected at least 1")
     options = LinkOptions(snr_db=args.snr_db, channel=args.channel, cfo_hz=args.cfo_hz, sro_ppm=args.sro_ppm,
                           frames=args.frames, seed=args.seed, fft_size=args.fft_size, estimator=args.estimator,
                           sounding_symbols=args.sounding_symbols)

@@ -6,29 +6,29 @@ import argparse
 import json
 from pathlib import Path
 
-from diffair.testbed.cli.args import (add_channel_group, add_monitor_flags, add_output_group, add_receiver_group, fmt,
-                                      weights_dir)
+from diffair.testbed.cli.args import (EXISTING_FILE, FINITE, NON_NEGATIVE_INT, add_channel_group, add_monitor_flags,
+                                      add_output_group, add_receiver_group, fmt, weights_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     from diffair.dsp.frame import SOUNDING_SYMBOLS
 
     p = sub.add_parser("loopback", help="an image through encoder, PHY, channel and every receiver")
-    p.add_argument("--image", type=Path, help="an image file (default: a built-in photograph)")
+    p.add_argument("--image", type=EXISTING_FILE, help="an image file (default: a built-in photograph)")
     add_channel_group(p, snr_db=10.0, cfo_hz=10e3)
     interference = p.add_argument_group("interference")
-    interference.add_argument("--sir-db", type=float, default=None,
+    interference.add_argument("--sir-db", type=FINITE, default=None,
                               help="add a second transmitter at this signal-to-interference ratio")
     interference.add_argument("--interferer", choices=["auto", "sync", "async"], default="auto",
                               help="sync: ICDM's frame-synchronous interferer sending another image (the receivers of "
                                    "the interference scenario); async: an unsynchronized one sending test symbols; "
                                    "auto: sync when a receiver needs it or none is named")
-    interference.add_argument("--interferer-image", type=Path, default=None,
+    interference.add_argument("--interferer-image", type=EXISTING_FILE, default=None,
                               help="sync: the interferer's image (default: a built-in one), resized to the wanted image")
-    interference.add_argument("--interferer-cfo-hz", type=float, default=None,
+    interference.add_argument("--interferer-cfo-hz", type=FINITE, default=None,
                               help="the interferer's carrier offset (async, default -12 kHz) or its offset from the "
                                    "wanted transmitter's (sync, default 0)")
-    interference.add_argument("--sounding-symbols", type=int, default=SOUNDING_SYMBOLS,
+    interference.add_argument("--sounding-symbols", type=NON_NEGATIVE_INT, default=SOUNDING_SYMBOLS,
                               help="sync: sounding symbols per frame (2 follows a carrier offset between the "
                                    "transmitters up to ~100 Hz, 3 up to ~1 kHz)")
     add_receiver_group(p)

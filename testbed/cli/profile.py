@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from diffair.testbed.cli.args import backend_list, integer_list, receiver_name
+from diffair.testbed.cli.args import COUNT, backend_list, integer_list, receiver_name
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,8 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--receiver", type=receiver_name, default="cddm", help="a registered receiver (`diffair receivers`)")
     p.add_argument("--steps", type=integer_list, default=[1, 2, 5, 10, 20])
     p.add_argument("--batch", type=integer_list, default=[1, 16])
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=50)
+    p.add_argument("--threads", type=COUNT, default=2)
+    p.add_argument("--repeats", type=COUNT, default=50)
     p.add_argument("--out", type=Path, default=Path("reports/profile"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)

@@ -6,10 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
+from diffair.testbed.cli.args import FOLDER
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("receivers", help="the registered receivers: channels with weights, backends, transmitter")
-    p.add_argument("--weights", type=Path, default=None, help="a folder of weights (default: the shipped ones)")
+    p.add_argument("--weights", type=FOLDER, default=None, help="a folder of weights (default: the shipped ones)")
     p.add_argument("--json", action="store_true", help='print {"receivers": [...]} on stdout')
     p.set_defaults(handler=run)
 

@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from diffair.dsp.errors import DiffairError
-from diffair.testbed.cli.args import (add_monitor_flags, add_radio_group, add_receiver_group, frame_format, radio_choice,
-                                      weights_dir)
+from diffair.dsp.errors import ConfigError
+from diffair.testbed.cli.args import (FINITE, POSITIVE, add_monitor_flags, add_radio_group, add_receiver_group,
+                                      frame_format, radio_choice, weights_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,9 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_radio_group(p, ["zmq", "pluto", "sigmf"])
     p.add_argument("--input", type=Path, help="sigmf: the recording to replay")
     p.add_argument("--record", type=Path, help="write what was received to this SigMF recording")
-    p.add_argument("--rx-gain-db", type=float, default=30.0)
-    p.add_argument("--duration-s", type=float, help="stop after this long (default: when idle)")
-    p.add_argument("--idle-timeout-s", type=float, default=3.0,
+    p.add_argument("--force", action="store_true", help="overwrite an existing --record recording")
+    p.add_argument("--rx-gain-db", type=FINITE, default=30.0)
+    p.add_argument("--duration-s", type=POSITIVE, help="stop after this long (default: when idle)")
+    p.add_argument("--idle-timeout-s", type=POSITIVE, default=3.0,
                    help="stop when no sample came for this long (counted from the last one)")
     p.add_argument("--realtime", action="store_true",
                    help="sigmf: replay at the recording's sample rate (default: as fast as the receiver goes, "
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             images.on_image = monitor.on_image
         report = run_rx(radio_choice(args), frame_format(args), None if args.no_reference else args.seed, args.frames,
                         args.duration_s, args.idle_timeout_s, args.record, progress=not args.json, images=images,
-                        realtime=args.realtime, monitor=monitor)
+                        realtime=args.realtime, monitor=monitor, overwrite=args.force)
     write_report(report, args.report)
     print(json.dumps(report) if args.json else report_text(report, args.sounding_symbols))
     if report["samples"] == 0:
@@ -101,9 +102,9 @@ def _image_size(args: argparse.Namespace, reference) -> tuple[int, int] | None:
     try:
         width, height = (int(v) for v in args.image_size.lower().split("x"))
     except ValueError:
-        raise DiffairError(f"--image-size {args.image_size!r}: expected WxH, e.g. 128x128") from None
+        raise ConfigError(f"--image-size {args.image_size!r}: expected WxH, e.g. 128x128") from None
     if width < 8 or height < 8:
-        raise DiffairError(f"--image-size {args.image_size}: sides must be at least 8")
+        raise ConfigError(f"--image-size {args.image_size}: sides must be at least 8")
     return height, width
 
 

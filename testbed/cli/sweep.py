@@ -6,26 +6,26 @@ import argparse
 import json
 from pathlib import Path
 
-from diffair.testbed.cli.args import (CHANNEL_TYPES, add_output_group, add_receiver_group, choice_list, number_list,
-                                      weights_dir)
+from diffair.testbed.cli.args import (CHANNEL_TYPES, COUNT, EXISTING, FINITE, add_output_group, add_receiver_group,
+                                      choice_list, number_list, weights_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="PSNR / SSIM / latent MSE versus SNR")
-    p.add_argument("--data", type=Path, required=True, help="a .npz with x_test, or a folder of images")
-    p.add_argument("--limit", type=int, default=256)
+    p.add_argument("--data", type=EXISTING, required=True, help="a .npz with x_test, or a folder of images")
+    p.add_argument("--limit", type=COUNT, default=256)
     channel = p.add_argument_group("channel")
     channel.add_argument("--snr-db", type=number_list, default=(0.0, 5.0, 10.0, 15.0, 20.0))
     channel.add_argument("--channel", type=choice_list(CHANNEL_TYPES, "--channel"), default=("awgn",),
                          help="comma list of awgn, rayleigh")
-    channel.add_argument("--cfo-hz", type=float, default=30e3,
+    channel.add_argument("--cfo-hz", type=FINITE, default=30e3,
                          help="carrier frequency offset through the PHY (not --genie)")
     interference = p.add_argument_group("interference")
     interference.add_argument("--sinr-db", "--sir-db", type=number_list, default=(),
                               help="add ICDM's interferer at these signal-to-interference-plus-noise ratios: frame-"
                                    "synchronous through the PHY, or with --genie at symbol level with perfect CSI (the "
                                    "interference scenario's receivers by default)")
-    interference.add_argument("--interferer-cfo-hz", type=float, default=0.0,
+    interference.add_argument("--interferer-cfo-hz", type=FINITE, default=0.0,
                               help="--sinr-db through the PHY: the interferer's carrier offset from the wanted "
                                    "transmitter's")
     interference.add_argument("--sounding-symbols", type=int, choices=[1, 2, 3, 4], default=2,

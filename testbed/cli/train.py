@@ -4,10 +4,11 @@ commands load."""
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
-from diffair.dsp.errors import DiffairError
-from diffair.testbed.cli.args import CHANNEL_TYPES
+from diffair.dsp.errors import ConfigError
+from diffair.testbed.cli.args import CHANNEL_TYPES, COUNT, EXISTING, EXISTING_FILE, POSITIVE, SEED
 
 
 def _class_list(value: str) -> tuple[int, ...]:
@@ -20,32 +21,38 @@ def _class_list(value: str) -> tuple[int, ...]:
     return classes
 
 
+def weights_name(value: str) -> str:
+    """A weights name: a plain file stem (letters, digits, '_', '-', '.'), never a path."""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}", value) or ".." in value:
+        raise argparse.ArgumentTypeError(f"--name {value!r}: expected a plain name of letters, digits, '_', '-' and "
+                                         "'.' (the weights are written inside --out)")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model from a data path (resumable)")
     p.add_argument("model", choices=["jscc", "cddm", "cddm-decoder", "icdm", "djscc"])
     p.add_argument("--stage", choices=["autoencoder", "prior", "link"], default="link",
                    help="djscc: which of the three stages (in this order; link: for --channel)")
-    p.add_argument("--data", type=Path, required=True, help="a CIFAR-style .npz or a folder of images")
-    p.add_argument("--val-data", type=Path, help="evaluation images (default: --data's test split)")
+    p.add_argument("--data", type=EXISTING, required=True, help="a CIFAR-style .npz or a folder of images")
+    p.add_argument("--val-data", type=EXISTING, help="evaluation images (default: --data's test split)")
     p.add_argument("--out", type=Path, default=Path("runs/train"), help="weights and checkpoints go here")
-    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--epochs", type=COUNT, default=60)
     p.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn")
-    p.add_argument("--channels", type=int, default=16, help="jscc: latent channels C (16 = ratio 1/6)")
-    p.add_argument("--jscc", type=Path, default=None, help="cddm, icdm: the frozen codec's .safetensors")
-    p.add_argument("--init", type=Path, default=None, help="jscc: start from these weights (.safetensors)")
+    p.add_argument("--channels", type=COUNT, default=16, help="jscc: latent channels C (16 = ratio 1/6)")
+    p.add_argument("--jscc", type=EXISTING_FILE, default=None, help="cddm, icdm: the frozen codec's .safetensors")
+    p.add_argument("--init", type=EXISTING_FILE, default=None, help="jscc: start from these weights (.safetensors)")
     p.add_argument("--classes", type=_class_list, default=None,
                    help="jscc, icdm: train only on these labels, e.g. 0,1,8,9 (CIFAR-10's vehicles)")
-    p.add_argument("--name", default=None, help="jscc, icdm: weights name (default jscc_<channel>_c<channels>, icdm_prior_<codec>)")
-    p.add_argument("--lr", type=float, default=None, help="base learning rate (default: the trainer's)")
-    p.add_argument("--width", type=int, default=64, help="cddm, icdm: denoiser width")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--name", type=weights_name, default=None, help="jscc, icdm: weights name (default jscc_<channel>_c<channels>, icdm_prior_<codec>)")
+    p.add_argument("--lr", type=POSITIVE, default=None, help="base learning rate (default: the trainer's)")
+    p.add_argument("--width", type=COUNT, default=64, help="cddm, icdm: denoiser width")
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--threads", type=COUNT, default=1, help="torch CPU threads")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.epochs < 1:
-        raise DiffairError(f"--epochs = {args.epochs}; expected at least 1")
     if args.model == "jscc":
         from diffair.models.jscc import JSCCConfig
         from diffair.models.training.jscc import TrainJSCCOptions, train_jscc
@@ -68,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                   "link": lambda o: train_link(o, args.channel)}
         path = stages[args.stage](options)
     elif args.jscc is None:
-        raise DiffairError(f"train {args.model} needs --jscc PATH.safetensors (the frozen codec, with its .json beside)")
+        raise ConfigError(f"train {args.model} needs --jscc PATH.safetensors (the frozen codec, with its .json beside)")
     elif args.model == "icdm":
         import torch
 

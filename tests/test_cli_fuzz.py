@@ -1,0 +1,212 @@
+"""The command line under bad input: a battery of plainly invalid lines and a seeded fuzzer.
+Each invalid value ends in exit status 2 and one line naming it; nothing ends in a traceback or
+an internal error; runtime failures end in status 1 with one line."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from diffair.testbed.cli import build_parser, main
+
+BATTERY = [
+    (["sweep", "--data", ".", "--limit", "-1"], "'-1'"),
+    (["sweep", "--data", ".", "--limit", "0"], "'0'"),
+    (["sweep", "--data", ".", "--snr-db", "nan"], "'nan'"),
+    (["sweep", "--data", ".", "--snr-db", "a,b"], "'a,b'"),
+    (["sweep", "--data", "missing.npz"], "missing.npz"),
+    (["link", "--frames", "0"], "'0'"),
+    (["link", "--frames", "-3"], "'-3'"),
+    (["link", "--frames", "70000"], "'70000'"),
+    (["link", "--snr-db", "nan"], "'nan'"),
+    (["link", "--snr-db", "inf"], "'inf'"),
+    (["link", "--snr-db", "1e9"], "'1e9'"),
+    (["link", "--cfo-hz=-inf"], "'-inf'"),
+    (["link", "--sro-ppm", "abc"], "'abc'"),
+    (["link", "--seed", "-1"], "'-1'"),
+    (["rx", "--radio", "sigmf", "--sample-rate-hz", "0"], "'0'"),
+    (["rx", "--radio", "sigmf", "--idle-timeout-s", "-2"], "'-2'"),
+    (["rx", "--radio", "zmq", "--monitor", "x"], "'x'"),
+    (["rx", "--radio", "zmq", "--monitor", "70000"], "70000"),
+    (["rx", "--radio", "zmq", "--backend", "tflite"], "tflite"),
+    (["tx", "--radio", "loopback", "--repeat", "-2"], "'-2'"),
+    (["tx", "--radio", "loopback", "--gap-samples", "-1"], "'-1'"),
+    (["loopback", "--receivers", ""], "''"),
+    (["loopback", "--receivers", ",,"], "',,'"),
+    (["loopback", "--receivers", "nonesuch"], "nonesuch"),
+    (["loopback", "--steps", "0"], "0"),
+    (["loopback", "--steps", "many"], "many"),
+    (["train", "jscc", "--data", ".", "--name", "../escape"], "../escape"),
+    (["train", "jscc", "--data", ".", "--epochs", "0"], "'0'"),
+    (["train", "jscc", "--data", ".", "--lr", "-1"], "'-1'"),
+    (["receivers", "--weights", "a" * 300], "expected an existing folder"),
+    (["loopback", "--image", "missing.png"], "missing.png"),
+    (["export", "--receiver", "jscc,cddm"], "jscc,cddm"),
+    (["export", "--side", "0"], "'0'"),
+    (["profile", "--steps", "0"], "'0'"),
+    (["profile", "--batch", ""], "''"),
+    (["bench-rx", "--images", "0"], "'0'"),
+    (["bench-rx", "--sample-rate-hz", "nan"], "'nan'"),
+    (["pluto-emulator", "--port", "70000"], "'70000'"),
+    (["nonesuch"], "nonesuch"),
+    ([], "command"),
+]
+
+
+@pytest.mark.parametrize("argv, named", BATTERY, ids=[" ".join(a) or "(none)" for a, _ in BATTERY])
+def test_invalid_lines_exit_2_with_one_line_naming_the_value(argv, named, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and named in err[0] and "Traceback" not in err[0], err
+
+
+def test_runtime_failures_exit_1_with_one_line(tmp_path, capsys):
+    assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "missing.sigmf-meta")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no SigMF recording" in err[0]
+    assert main(["rx", "--radio", "zmq", "--address", "tcp://127.0.0.1:1", "--idle-timeout-s", "0.5", "--json"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no sample arrived" in err[0]
+    (tmp_path / "bad.npz").write_bytes(b"not an archive")
+    assert main(["sweep", "--data", str(tmp_path / "bad.npz"), "--genie", "--snr-db", "5"]) == 2  # a bad input file
+    assert "cannot read image archive" in capsys.readouterr().err
+
+
+def test_recordings_are_not_overwritten_without_force(tmp_path, capsys):
+    argv = ["tx", "--radio", "loopback", "--record", str(tmp_path / "air"), "--frames", "1", "--json"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "pass --force" in capsys.readouterr().err
+    assert main(argv + ["--force"]) == 0
+
+
+VALUES = ["", "-1", "0", "1", "2", "nan", "inf", "-inf", "1e400", "abc", "1,2,x", ",", "99999999999999999999", "-0.5",
+          "3.5", "awgn", "jscc", "full", "🙂", "a" * 300, "--json"]
+CHEAP = {"link", "receivers", "rx", "sweep", "train", "tx"}
+"""Commands the fuzzer runs when a line parses (their inputs below make them end fast); the
+others are only parsed: export, profile, loopback, bench-rx and bench-phy run for seconds to
+minutes on valid values, pluto-emulator until stopped."""
+
+
+def _base(command: str, tmp_path) -> list[str]:
+    """A line that reaches the command's work fast: an empty recording, an archive without
+    images, a recording target."""
+    from diffair.radio.sigmf_io import SigmfRecorder
+
+    if not (tmp_path / "empty.sigmf-meta").exists():
+        SigmfRecorder(tmp_path / "empty", 1e6).close()
+        np.savez(tmp_path / "labels.npz", y_test=np.zeros(3, np.int64))
+    return {"rx": ["rx", "--radio", "sigmf", "--input", str(tmp_path / "empty.sigmf-meta"), "--idle-timeout-s", "0.2"],
+            "tx": ["tx", "--radio", "loopback", "--record", str(tmp_path / "fuzz"), "--force"],
+            "sweep": ["sweep", "--data", str(tmp_path / "labels.npz")],
+            "train": ["train", "jscc", "--data", str(tmp_path / "labels.npz")]}.get(command, [command])
+
+
+def test_fuzzed_command_lines_never_end_in_a_traceback(tmp_path, capsys):
+    """250 seeded lines: every command, 1 to 3 of its flags with values from a hostile pool."""
+    rng = random.Random(20261202)
+    parser = build_parser()
+    commands = {name: sub for action in parser._actions if hasattr(action, "choices") and isinstance(action.choices, dict)
+                for name, sub in action.choices.items()}
+    ran = refused = 0
+    for case in range(250):
+        command = rng.choice(sorted(commands))
+        flags = [a for a in commands[command]._actions if a.option_strings and a.dest not in ("help",)]
+        argv = _base(command, tmp_path)
+        for action in rng.sample(flags, k=min(len(flags), rng.randint(1, 3))):
+            argv.append(action.option_strings[-1])
+            if action.nargs != 0:
+                argv.append(rng.choice(VALUES))
+        if command == "link":
+            argv += ["--frames", "2"]  # valid lines stay short
+        if command not in CHEAP:
+            try:
+                build_parser().parse_args(argv)
+                continue  # valid: its work takes long; the battery and the other tests run these commands
+            except SystemExit as done:
+                code = done.code
+        else:
+            code = main(argv)
+            ran += 1
+        out = capsys.readouterr()
+        assert code in (0, 1, 2), (argv, code)
+        assert "Traceback" not in out.err and "internal error" not in out.err, (argv, out.err)
+        if code == 2:
+            refused += 1
+            assert len(out.err.strip().splitlines()) == 1, (argv, out.err)
+    assert ran > 80 and refused > 100, (ran, refused)
+
+
+def test_a_config_file_with_a_wrong_type_is_refused(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("frames: many\n")
+    assert main(["link", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "frames" in err and "'many'" in err
+
+
+def test_nan_weights_are_refused(tmp_path):
+    import torch
+
+    from diffair.dsp.errors import ModelError
+    from diffair.models.checkpoint import load_model, save_weights
+    from diffair.models.jscc import DeepJSCC, JSCCConfig
+
+    model = DeepJSCC(JSCCConfig(filters=8))
+    with torch.no_grad():
+        next(model.parameters())[0] = float("nan")
+    save_weights(model, model.config, tmp_path, "broken")
+    with pytest.raises(ModelError, match="NaN or infinite"):
+        load_model(DeepJSCC, JSCCConfig, tmp_path, "broken")
+
+
+@pytest.mark.parametrize("fft_size", [64, 128, 256])
+def test_the_front_end_takes_buffers_of_every_length(fft_size):
+    """216-219 samples at FFT 128 and 424-443 at FFT 256 used to raise in the detection window."""
+    from diffair.dsp.frame import FrameFormat
+    from diffair.dsp.receiver import OfdmReceiver
+
+    rng = np.random.default_rng(fft_size)
+    fmt = FrameFormat.for_fft(fft_size)
+    for length in range(0, 5 * fft_size + 200):
+        noise = ((rng.normal(size=length) + 1j * rng.normal(size=length)) / 100).astype(np.complex64)
+        assert OfdmReceiver(fmt).process(noise) == []
+
+
+def test_a_header_announcing_a_huge_payload_allocates_nothing():
+    from diffair.dsp.frame import FrameFormat
+    from diffair.dsp.header import FrameHeader
+    from diffair.dsp.receiver import MAX_PAYLOAD_SYMBOLS, OfdmReceiver
+    from diffair.dsp.transmitter import build_frame, scale_for_tx
+
+    fmt = FrameFormat()
+    huge = (1 << 24) - 1
+    header = FrameHeader(1, 0, -(-huge // fmt.payload_capacity), huge, 0, 0)
+    chunk = np.ones(fmt.payload_capacity, np.complex64)
+    frame = scale_for_tx(build_frame(header, chunk, fmt), fmt)[0]
+    receiver = OfdmReceiver(fmt)
+    frames = receiver.process(np.concatenate([np.zeros(500, np.complex64), frame])) + receiver.flush()
+    assert huge > MAX_PAYLOAD_SYMBOLS and frames == [] and receiver.stats.header_failures == 1
+    json.dumps(receiver.stats.__dict__)  # the counters stay plain numbers
+
+
+def test_a_taken_zmq_port_is_a_clear_error_not_a_hang(capsys):
+    """tx binding an address another process holds used to hang in the ZMQ context's term()."""
+    import time
+
+    import zmq
+
+    context = zmq.Context()
+    holder = context.socket(zmq.PULL)
+    holder.bind("tcp://127.0.0.1:6497")
+    try:
+        started = time.monotonic()
+        assert main(["tx", "--radio", "zmq", "--address", "tcp://127.0.0.1:6497", "--frames", "1"]) == 1
+        assert time.monotonic() - started < 15
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "Address already in use" in err[0] and "6497" in err[0]
+    finally:
+        holder.close(0)
+        context.term()
