@@ -75,48 +75,58 @@ def run_link(options: LinkOptions, progress: bool = False, monitor=None) -> dict
     radio = LoopbackRadio(channel, seed=options.seed + 1)
     receiver = OfdmReceiver(fmt, ReceiverConfig(estimator=options.estimator))
     paprs, clipped = [], 0
-    frames = []
+    per_frame: dict[int, tuple[float, float, float, float]] = {}  # frame index -> (err, sig, SNR dB, CFO Hz)
     if monitor is not None:
         monitor.attach(receiver.stats)
+
+    def take(block: np.ndarray | None) -> None:
+        """Receive a block (None: flush); keep each frame's EVM terms, not the frame (bounded memory)."""
+        new = receiver.process(block) if block is not None else receiver.flush()
+        if monitor is not None:
+            if block is not None:
+                monitor.on_samples(block)
+            monitor.on_frames(new)
+        for frame in new:
+            if frame.header.payload_id != 1:
+                continue
+            start = frame.header.frame_index * fmt.payload_capacity
+            x = sent_order[start:start + len(frame.y)]
+            per_frame[frame.header.frame_index] = (float(np.sum(np.abs(frame.y - frame.gain * x) ** 2)),
+                                                   float(np.sum(frame.gain ** 2 * np.abs(x) ** 2)),
+                                                   frame.snr_db, frame.cfo_hz)
+
     with radio:
         for header, chunk in tqdm(packetize(symbols, payload_id=1, fmt=fmt), desc="tx", disable=not progress):
             iq, clips = scale_for_tx(build_frame(header, chunk, fmt), fmt)
             paprs.append(papr_db(iq))
             clipped += clips
             radio.send(iq)
+            if radio.pending >= RECEIVE_CHUNK:  # receive as it goes: the air never holds the whole run
+                take(radio.receive(RECEIVE_CHUNK))
         total = radio.pending + 4 * fmt.frame_len
         for start in tqdm(range(0, total, RECEIVE_CHUNK), desc="rx", disable=not progress):
-            block = radio.receive(min(RECEIVE_CHUNK, total - start))
-            new = receiver.process(block)
-            if monitor is not None:
-                monitor.on_samples(block)
-                monitor.on_frames(new)
-            frames += new
-        frames += receiver.flush()
+            take(radio.receive(min(RECEIVE_CHUNK, total - start)))
+        take(None)
     truth_starts = np.array([t.start for t in radio.truths])
     candidates = np.array(receiver.stats.candidates, dtype=np.int64).reshape(-1, 2)
     distance = np.abs(candidates[:, :1] - truth_starts[None, :]) if len(candidates) else np.zeros((0, 1))
     matched = distance.min(axis=1) <= fmt.fft_size // 2 if len(candidates) else np.zeros(0, bool)
     detected = np.unique(distance.argmin(axis=1)[matched]) if len(candidates) else np.zeros(0)
-    unique = {f.header.frame_index: f for f in frames if f.header.payload_id == 1}
-    err = sig = genie_err = genie_sig = 0.0
-    for index, frame in unique.items():
-        x = sent_order[index * fmt.payload_capacity:index * fmt.payload_capacity + len(frame.y)]
-        err += float(np.sum(np.abs(frame.y - frame.gain * x) ** 2))
-        sig += float(np.sum(frame.gain ** 2 * np.abs(x) ** 2))
-        e, s = genie_evm_terms(radio.truths[index], fmt)
-        genie_err, genie_sig = genie_err + e, genie_sig + s
-    cfo_errors = np.array([f.cfo_hz - options.cfo_hz for f in unique.values()])
+    err = sum(v[0] for v in per_frame.values())
+    sig = sum(v[1] for v in per_frame.values())
+    genie = [genie_evm_terms(radio.truths[index], fmt) for index in per_frame]
+    genie_err, genie_sig = sum(e for e, _ in genie), sum(s for _, s in genie)
+    cfo_errors = np.array([v[3] - options.cfo_hz for v in per_frame.values()])
     return {
         "frames_sent": options.frames,
         "frames_detected": int(len(detected)),
-        "frames_header_ok": len(unique),
+        "frames_header_ok": len(per_frame),
         "false_alarms": int(np.count_nonzero(~matched)),
         "header_failures": receiver.stats.header_failures,
         "snr_db_true": options.snr_db,
-        "snr_db_est": float(np.mean([f.snr_db for f in unique.values()])) if unique else None,
+        "snr_db_est": float(np.mean([v[2] for v in per_frame.values()])) if per_frame else None,
         "cfo_hz_true": options.cfo_hz,
-        "cfo_hz_est_rmse": float(np.sqrt(np.mean(cfo_errors ** 2))) if unique else None,
+        "cfo_hz_est_rmse": float(np.sqrt(np.mean(cfo_errors ** 2))) if per_frame else None,
         "evm_db": 10 * np.log10(err / sig) if sig else None,
         "evm_db_genie": 10 * np.log10(genie_err / genie_sig) if genie_sig else None,
         "papr_db": float(np.mean(paprs)),

@@ -210,3 +210,21 @@ def test_a_taken_zmq_port_is_a_clear_error_not_a_hang(capsys):
     finally:
         holder.close(0)
         context.term()
+
+
+def test_link_holds_bounded_air_over_a_long_run(monkeypatch):
+    """`diffair link` used to push every frame onto the loopback air before receiving any."""
+    from diffair.radio.loopback import LoopbackRadio
+    from diffair.testbed import link
+
+    peak = []
+    send = LoopbackRadio.send
+
+    def watched(self, iq):
+        send(self, iq)
+        peak.append(self.pending)
+
+    monkeypatch.setattr(LoopbackRadio, "send", watched)
+    summary = link.run_link(link.LinkOptions(frames=200, snr_db=20))
+    assert summary["frames_header_ok"] == 200
+    assert max(peak) < link.RECEIVE_CHUNK + 2 * 4528 + 20 * 64  # one chunk plus a frame and its gap, not 200 frames
