@@ -13,6 +13,7 @@ PRINT, VERSION, TIMEOUT, OPEN, CLOSE, READ, WRITE, READBUF, WRITEBUF, SETTRIG, G
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import socketserver
 import threading
@@ -69,6 +70,7 @@ ATTRIBUTES: dict[tuple, tuple[str, object]] = {
     (PHY, "dev", None, "ensm_mode"): ("fdd", None),
     (PHY, "dev", None, "xo_correction"): ("40000000", _int_range(39992159, 40008159)),
     (PHY, "debug", None, "loopback"): ("0", _choice("0", "1", "2")),
+    (PHY, "debug", None, "direct_reg_access"): ("0x0", None),
     (TX_DEV, "out", "voltage0", "sampling_frequency"): ("30720000", None),
     (TX_DEV, "out", "voltage0", "sampling_frequency_available"): ("30720000 3840000", None),
     (TX_DEV, "out", "voltage1", "sampling_frequency"): ("30720000", None),
@@ -77,6 +79,12 @@ ATTRIBUTES: dict[tuple, tuple[str, object]] = {
     (RX_DEV, "in", "voltage1", "sampling_frequency"): ("30720000", None),
 }
 DDS_ATTRIBUTES = ("frequency", "scale", "phase", "raw")
+MAX_BUFFER_SAMPLES = 1 << 24
+"""Largest buffer a client may open, read or write (16 M samples, 64 MiB of I/Q words, as the
+Pluto's own limit); larger requests are answered -ENOMEM."""
+REGISTER_ACCESS = (PHY, "debug", None, "direct_reg_access")
+"""Writing a register address here selects it; reading returns its value, 0x0 for every
+register (gr-iio's fmcomms2 source polls 0x80000088 for overflows: none here)."""
 CHANNEL_NAMES = {(PHY, "altvoltage0"): "RX_LO", (PHY, "altvoltage1"): "TX_LO"}
 """Channel labels, as the driver names the two synthesizers (gr-iio addresses them so)."""
 
@@ -168,6 +176,8 @@ class PlutoState:
         return None
 
     def write(self, key: tuple, value: str) -> int:
+        if key == REGISTER_ACCESS:
+            return len(value)  # the register is selected; every register reads 0x0
         if key[0] == TX_DEV and key[2] and key[2].startswith("altvoltage") and key[3] in DDS_ATTRIBUTES:
             self.dds[key] = value
             return 0
@@ -189,7 +199,15 @@ class PlutoState:
         if key[3] == "sampling_frequency" and key[0] == PHY:
             self.values[(PHY, "in", "voltage0", "sampling_frequency")] = number
             self.values[(PHY, "out", "voltage0", "sampling_frequency")] = number
+            self.retime(float(number))
         return len(value)
+
+    def retime(self, sample_rate_hz: float) -> None:
+        """The air at a new sample rate: the channel's offsets stay in Hz (and ppm)."""
+        if sample_rate_hz != self.channel.sample_rate_hz and abs(self.channel.cfo_hz) <= sample_rate_hz / 2:
+            self.channel = dataclasses.replace(self.channel, sample_rate_hz=sample_rate_hz)
+            self.air = LoopbackChannel(self.channel, self.seed)
+            self.rx_queue.clear()
 
     def transmit(self, raw: bytes, cyclic: bool) -> None:
         """A TX buffer of interleaved int16 I/Q (full scale 2^15) goes on the air."""
@@ -258,7 +276,10 @@ class _Handler(socketserver.StreamRequestHandler):
                 self._reply(-errno.EINVAL)
                 continue
             with state.lock:
-                handler(state, words[1:])
+                try:
+                    handler(state, words[1:])
+                except (ValueError, IndexError, KeyError, UnicodeError):  # a malformed command: iiod answers -EINVAL
+                    self._reply(-errno.EINVAL)
 
     def _reply(self, code: int, payload: bytes = b"") -> None:
         self.wfile.write(f"{code}\n".encode() + payload)
@@ -307,6 +328,9 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def _cmd_write(self, state, args) -> None:
         key, length = self._key(args[:-1]), int(args[-1])
+        if not 0 <= length <= 1 << 16:  # attribute values are short
+            self._reply(-errno.EINVAL)
+            return
         data = self.rfile.read(length)
         if key is None:
             self._reply(-errno.EINVAL)
@@ -314,13 +338,20 @@ class _Handler(socketserver.StreamRequestHandler):
         self._reply(state.write(key, data.rstrip(b"\x00").decode(errors="replace").strip()))
 
     def _cmd_open(self, state, args) -> None:
-        state.buffer_samples[args[0]] = (int(args[1]), args[2], len(args) > 3 and args[3].upper() == "CYCLIC")
+        samples = int(args[1])
+        if not 0 < samples <= MAX_BUFFER_SAMPLES:
+            self._reply(-errno.ENOMEM if samples > 0 else -errno.EINVAL)
+            return
+        state.buffer_samples[args[0]] = (samples, args[2], len(args) > 3 and args[3].upper() == "CYCLIC")
         self._reply(0)
 
     def _cmd_readbuf(self, state, args) -> None:
         device, nbytes = args[0], int(args[1])
         if device != RX_DEV or device not in state.buffer_samples:
             self._reply(-errno.EBADF)
+            return
+        if not 0 < nbytes <= 4 * MAX_BUFFER_SAMPLES:
+            self._reply(-errno.ENOMEM if nbytes > 0 else -errno.EINVAL)
             return
         _, mask, _ = state.buffer_samples[device]
         payload = state.receive(nbytes // 4)
@@ -336,6 +367,9 @@ class _Handler(socketserver.StreamRequestHandler):
         device, nbytes = args[0], int(args[1])
         if device != TX_DEV or device not in state.buffer_samples:
             self._reply(-errno.EBADF)
+            return
+        if not 0 < nbytes <= 4 * MAX_BUFFER_SAMPLES:
+            self._reply(-errno.ENOMEM if nbytes > 0 else -errno.EINVAL)
             return
         self._reply(nbytes)
         data = self.rfile.read(nbytes)

@@ -228,3 +228,55 @@ def test_link_holds_bounded_air_over_a_long_run(monkeypatch):
     summary = link.run_link(link.LinkOptions(frames=200, snr_db=20))
     assert summary["frames_header_ok"] == 200
     assert max(peak) < link.RECEIVE_CHUNK + 2 * 4528 + 20 * 64  # one chunk plus a frame and its gap, not 200 frames
+
+
+def _iiod(port: int):
+    """A raw libiio network-protocol client: (send a command line, read one reply line)."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    reader = sock.makefile("rb")
+
+    def ask(line: str) -> str:
+        sock.sendall(line.encode() + b"\n")
+        return reader.readline().decode().strip()
+
+    return sock, ask
+
+
+def test_the_emulator_answers_malformed_commands_and_caps_with_errno():
+    import errno
+
+    from diffair.radio.pluto_emulator import PlutoEmulator
+
+    with PlutoEmulator(port=0, realtime=False) as emu:
+        sock, ask = _iiod(emu.server_address[1])
+        other, ask_other = _iiod(emu.server_address[1])  # a second client at the same time
+        try:
+            assert ask("READBUF iio:device2 abc") == str(-errno.EINVAL)
+            assert ask("OPEN iio:device2") == str(-errno.EINVAL)
+            assert ask("NONSENSE 1 2 3") == str(-errno.EINVAL)
+            assert ask("OPEN iio:device2 400000000 00000003") == str(-errno.ENOMEM)  # 400 M samples: refused
+            assert ask("OPEN iio:device2 4096 00000003") == "0"
+            assert ask("READBUF iio:device2 4000000000") == str(-errno.ENOMEM)
+            assert ask_other("VERSION").startswith("0.")  # the other client is served meanwhile
+        finally:
+            sock.close()
+            other.close()
+
+
+def test_the_emulator_reads_the_register_gr_iio_polls_and_keeps_cfo_in_hz():
+    from diffair.radio.channel import ChannelConfig
+    from diffair.radio.pluto_emulator import PHY, REGISTER_ACCESS, RX_FULL_SCALE, TX_FULL_SCALE, PlutoState
+
+    state = PlutoState(ChannelConfig(snr_db=40.0, signal_power=0.01, cfo_hz=100e3))
+    assert state.write(REGISTER_ACCESS, "0x80000088") == len("0x80000088") and state.read(REGISTER_ACCESS) == "0x0"
+    for rate in (1e6, 2e6, 4e6):
+        assert state.write((PHY, "in", "voltage0", "sampling_frequency"), str(int(rate))) > 0
+        tone = np.zeros(2 * 65536, "<i2")
+        tone[0::2] = int(0.1 * TX_FULL_SCALE)  # a constant: a tone at the carrier
+        state.transmit(tone.tobytes(), cyclic=False)
+        words = np.frombuffer(state.receive(65536), "<i2").astype(np.float32) / RX_FULL_SCALE
+        spectrum = np.abs(np.fft.fft(words[0::2] + 1j * words[1::2]))
+        peak_hz = np.fft.fftfreq(65536, 1 / rate)[np.argmax(spectrum)]
+        assert abs(peak_hz - 100e3) < 2 * rate / 65536, (rate, peak_hz)
