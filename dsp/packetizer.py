@@ -94,9 +94,12 @@ class RxPayload:
 
 @dataclass
 class Reassembler:
-    """Collects RxFrames per payload id; hands back payloads when complete or flushed."""
+    """Collects RxFrames per payload id; hands back payloads when complete or flushed, and —
+    through ``evict`` — the oldest incomplete ones beyond ``max_pending`` (a payload that lost
+    frames in a gap never completes: a long live run must not keep them all)."""
 
     fmt: FrameFormat
+    max_pending: int = 16
     _frames: dict[int, dict[int, RxFrame]] = field(default_factory=dict)
 
     def add(self, frame: RxFrame) -> RxPayload | None:
@@ -112,6 +115,14 @@ class Reassembler:
         if len(frames) == frame.header.frame_count:
             return self._assemble(self._frames.pop(frame.header.payload_id))
         return None
+
+    def evict(self) -> list[RxPayload]:
+        """The oldest incomplete payloads beyond ``max_pending``, their missing frames erased."""
+        stale = []
+        while len(self._frames) > self.max_pending:
+            oldest = next(iter(self._frames))
+            stale.append(self._assemble(self._frames.pop(oldest)))
+        return stale
 
     def flush(self) -> list[RxPayload]:
         """Every incomplete payload, its missing frames marked as erasures."""

@@ -71,6 +71,8 @@ ATTRIBUTES: dict[tuple, tuple[str, object]] = {
     (PHY, "dev", None, "xo_correction"): ("40000000", _int_range(39992159, 40008159)),
     (PHY, "debug", None, "loopback"): ("0", _choice("0", "1", "2")),
     (PHY, "debug", None, "direct_reg_access"): ("0x0", None),
+    (TX_DEV, "debug", None, "direct_reg_access"): ("0x0", None),
+    (RX_DEV, "debug", None, "direct_reg_access"): ("0x0", None),
     (TX_DEV, "out", "voltage0", "sampling_frequency"): ("30720000", None),
     (TX_DEV, "out", "voltage0", "sampling_frequency_available"): ("30720000 3840000", None),
     (TX_DEV, "out", "voltage1", "sampling_frequency"): ("30720000", None),
@@ -82,9 +84,10 @@ DDS_ATTRIBUTES = ("frequency", "scale", "phase", "raw")
 MAX_BUFFER_SAMPLES = 1 << 24
 """Largest buffer a client may open, read or write (16 M samples, 64 MiB of I/Q words, as the
 Pluto's own limit); larger requests are answered -ENOMEM."""
-REGISTER_ACCESS = (PHY, "debug", None, "direct_reg_access")
-"""Writing a register address here selects it; reading returns its value, 0x0 for every
-register (gr-iio's fmcomms2 source polls 0x80000088 for overflows: none here)."""
+REGISTER_ACCESS = "direct_reg_access"
+"""The debug attribute of every device through which libiio reads registers: writing an address
+selects it, reading returns its value, 0x0 for every register (gr-iio's fmcomms2 source polls
+the ADC core's 0x80000088 on the RX device for overflows: none here)."""
 CHANNEL_NAMES = {(PHY, "altvoltage0"): "RX_LO", (PHY, "altvoltage1"): "TX_LO"}
 """Channel labels, as the driver names the two synthesizers (gr-iio addresses them so)."""
 
@@ -176,7 +179,7 @@ class PlutoState:
         return None
 
     def write(self, key: tuple, value: str) -> int:
-        if key == REGISTER_ACCESS:
+        if key[1] == "debug" and key[3] == REGISTER_ACCESS:
             return len(value)  # the register is selected; every register reads 0x0
         if key[0] == TX_DEV and key[2] and key[2].startswith("altvoltage") and key[3] in DDS_ATTRIBUTES:
             self.dds[key] = value

@@ -14,6 +14,7 @@ time in numpy and onnxruntime / torch calls that release the GIL, so on two core
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -27,6 +28,19 @@ from diffair.dsp.receiver import OfdmReceiver
 from diffair.radio.ring import RingReader
 
 _DONE = object()
+MEMORY_EVERY_S = 10.0
+MEMORY_SAMPLES = 1000
+
+
+def resident_mb() -> float:
+    """The process's resident memory now (MB; Linux /proc, else the peak from getrusage)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
 @dataclass
@@ -34,8 +48,9 @@ class PipelineReport:
     """What one run of the pipeline did: timing (``wall_s`` from the first block to the last,
     plus finishing what was pending: not the wait before the first sample nor the idle timeout
     after the last; ``air_s`` of stream received or lost at the sample rate; their ratio), losses, queue high-water marks, the
-    payload summaries in arrival order and the decode time per receiver (ms, one entry per
-    payload)."""
+    payload summaries in arrival order, the decode time per receiver (ms, one entry per
+    payload) and the process's resident memory over the run ((seconds, MB) every
+    ``MEMORY_EVERY_S``, at most ``MEMORY_SAMPLES`` of them)."""
 
     wall_s: float = 0.0
     air_s: float = 0.0
@@ -49,6 +64,7 @@ class PipelineReport:
     payloads: list[dict] = field(default_factory=list)
     payload_latency_ms: list[float] = field(default_factory=list)
     decode_ms: dict[str, list[float]] = field(default_factory=dict)
+    memory_mb: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def realtime_factor(self) -> float:
@@ -99,7 +115,7 @@ class RxPipeline:
     def _frames(self, frames: list[RxFrame]) -> None:
         if frames and self.on_frames:
             self.on_frames(frames)
-        self._hand_over([p for f in frames if (p := self.reassembler.add(f))])
+        self._hand_over([p for f in frames if (p := self.reassembler.add(f))] + self.reassembler.evict())
 
     def run(self, duration_s: float | None = None, idle_timeout_s: float = 3.0) -> PipelineReport:
         """Stream until the source ends, has been idle ``idle_timeout_s`` since its last sample,
@@ -124,6 +140,7 @@ class RxPipeline:
                     self.on_samples(block)
                 self._frames(self._timed(self.receiver.process, block.samples))
                 last_done = time.perf_counter()
+                self._sample_memory(started)
                 if self._error is not None:
                     break
             finishing = time.perf_counter()
@@ -144,6 +161,12 @@ class RxPipeline:
         report.gaps, report.samples_lost = stats.gaps, stats.samples_lost
         report.frames_dropped_in_gaps = stats.frames_dropped_in_gaps
         return report
+
+    def _sample_memory(self, started: float) -> None:
+        memory = self.report.memory_mb
+        elapsed = time.perf_counter() - started
+        if (not memory or elapsed - memory[-1][0] >= MEMORY_EVERY_S) and len(memory) < MEMORY_SAMPLES:
+            memory.append((round(elapsed, 1), round(resident_mb(), 1)))
 
     def _timed(self, stage: Callable, argument):
         """``stage(argument)``, its time added to the front end's busy time."""

@@ -373,6 +373,7 @@ def rx_report(stats, done: PipelineReport) -> dict:
                              "p99": percentile_ms(ms, 99)} for name, ms in done.decode_ms.items()},
         "payload_latency_ms": {"p50": percentile_ms(done.payload_latency_ms, 50),
                                "p99": percentile_ms(done.payload_latency_ms, 99)},
+        "memory_mb": done.memory_mb,
         "payloads": done.payloads,
     }
 

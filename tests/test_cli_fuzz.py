@@ -267,10 +267,11 @@ def test_the_emulator_answers_malformed_commands_and_caps_with_errno():
 
 def test_the_emulator_reads_the_register_gr_iio_polls_and_keeps_cfo_in_hz():
     from diffair.radio.channel import ChannelConfig
-    from diffair.radio.pluto_emulator import PHY, REGISTER_ACCESS, RX_FULL_SCALE, TX_FULL_SCALE, PlutoState
+    from diffair.radio.pluto_emulator import PHY, RX_DEV, RX_FULL_SCALE, TX_FULL_SCALE, PlutoState
 
     state = PlutoState(ChannelConfig(snr_db=40.0, signal_power=0.01, cfo_hz=100e3))
-    assert state.write(REGISTER_ACCESS, "0x80000088") == len("0x80000088") and state.read(REGISTER_ACCESS) == "0x0"
+    register = (RX_DEV, "debug", None, "direct_reg_access")
+    assert state.write(register, "0x80000088") == len("0x80000088") and state.read(register) == "0x0"
     for rate in (1e6, 2e6, 4e6):
         assert state.write((PHY, "in", "voltage0", "sampling_frequency"), str(int(rate))) > 0
         tone = np.zeros(2 * 65536, "<i2")
@@ -280,3 +281,16 @@ def test_the_emulator_reads_the_register_gr_iio_polls_and_keeps_cfo_in_hz():
         spectrum = np.abs(np.fft.fft(words[0::2] + 1j * words[1::2]))
         peak_hz = np.fft.fftfreq(65536, 1 / rate)[np.argmax(spectrum)]
         assert abs(peak_hz - 100e3) < 2 * rate / 65536, (rate, peak_hz)
+
+
+def test_a_recording_cut_mid_sample_replays_up_to_its_last_whole_sample(tmp_path, capsys):
+    assert main(["tx", "--radio", "loopback", "--record", str(tmp_path / "air"), "--frames", "4", "--seed", "2",
+                 "--json"]) == 0
+    capsys.readouterr()
+    data = tmp_path / "air.sigmf-data"
+    data.write_bytes(data.read_bytes()[:-(8 * 3000 + 3)])  # the tail of the last frame and 3 bytes of a sample
+    with pytest.warns(UserWarning, match="not a whole sample"):
+        assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air.sigmf-meta"), "--frames", "4",
+                     "--seed", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["samples"] == (data.stat().st_size // 8) and report["frames_ok"] >= 3

@@ -98,3 +98,27 @@ def test_gr_iio_pluto_source_reads_from_the_emulator():
     assert words[0] == "samples", run.stderr[-500:]
     # gr-iio scales the 12-bit words by 1/2048, as diffair does: noise of 0.01 power, |x| < 1
     assert int(words[1]) >= 16384 and 0.05 < float(words[3]) < 1.0
+
+
+def test_gr_iio_streams_from_the_emulator_for_ten_seconds_at_2_msps():
+    """GNU Radio's own fmcomms2 source reads 20 M samples (10 s at 2 MS/s; it used to abort after
+    about 2 s on the overflow register the emulator did not serve) and finds a tone sent at
+    +100 kHz at its frequency plus the emulator's 50 kHz carrier offset."""
+    import subprocess
+
+    from diffair.radio.channel import ChannelConfig
+    from diffair.radio.gnuradio import FLOWGRAPHS, SYSTEM_PYTHON
+    from diffair.radio.pluto_emulator import TX_FULL_SCALE, PlutoEmulator
+
+    rate, count = 2_000_000, 20_000  # 1,000 periods of 100 kHz in the cyclic buffer
+    tone = 0.1 * np.exp(2j * np.pi * 100e3 * np.arange(count) / rate)
+    words = np.empty(2 * count, "<i2")
+    words[0::2], words[1::2] = np.round(tone.real * TX_FULL_SCALE), np.round(tone.imag * TX_FULL_SCALE)
+    with PlutoEmulator(port=0, channel=ChannelConfig(snr_db=30.0, signal_power=0.01, cfo_hz=50e3)) as emu:
+        emu.state.transmit(words.tobytes(), cyclic=True)
+        run = subprocess.run([SYSTEM_PYTHON, str(FLOWGRAPHS / "pluto_source_check.py"), emu.uri, str(10 * rate),
+                              str(rate)], capture_output=True, text=True, timeout=120)
+    report = dict(zip(run.stdout.split()[0::2], run.stdout.split()[1::2]))
+    assert "samples" in report, run.stderr[-800:]
+    assert int(report["samples"]) >= 10 * rate and float(report["seconds"]) >= 9.0
+    assert abs(float(report["tone_hz"]) - 150e3) < 100  # FFT bins of 30 Hz

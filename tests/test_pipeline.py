@@ -131,3 +131,21 @@ def test_bench_rx_reports_a_realtime_factor_per_receiver(tmp_path, capsys):
             assert key in r, key
         assert r["realtime_factor"] > 0 and r["images"] == 2 and r["backend"] == "ort"
     assert json.loads((tmp_path / "bench.json").read_text())["results"][0]["receiver"] == "jscc"
+
+
+def test_incomplete_payloads_are_handed_out_instead_of_piling_up():
+    """A payload that lost frames in a gap never completes; a live run evicts the oldest."""
+    from diffair.dsp.packetizer import Reassembler
+
+    fmt = FrameFormat()
+    symbols = complex_gaussian(np.random.default_rng(4), 2 * fmt.payload_capacity)
+    receiver, reassembler = OfdmReceiver(fmt), Reassembler(fmt, max_pending=2)
+    evicted = []
+    for payload in range(1, 6):  # only the first frame of each payload arrives
+        first = next(iter(frame_bursts(symbols, payload, fmt, 300)))
+        for frame in receiver.process(np.concatenate([first, np.zeros(fmt.frame_len, np.complex64)])):
+            assert reassembler.add(frame) is None
+        evicted += reassembler.evict()
+    assert [p.payload_id for p in evicted] == [1, 2, 3]
+    assert all(p.frames_received == 1 and p.erased.sum() == fmt.payload_capacity for p in evicted)
+    assert [p.payload_id for p in reassembler.flush()] == [4, 5]
