@@ -26,10 +26,14 @@ from diffair.dsp.sync import (coarse_cfo_hz, detection_metric, find_runs, fine_t
 
 @dataclass(frozen=True)
 class ReceiverConfig:
-    """threshold: detection metric threshold in (0, 1); estimator: "lmmse" or "ls"."""
+    """threshold: detection metric threshold in (0, 1); estimator: "lmmse" or "ls";
+    record_candidates: keep every confirmed detection in ``ReceiverStats.candidates`` (for
+    detection statistics over a bounded run such as ``diffair link``; a live stream leaves it off,
+    since the list grows with every frame)."""
 
     threshold: float = 0.1
     estimator: str = "lmmse"
+    record_candidates: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 1.0:
@@ -40,7 +44,8 @@ class ReceiverConfig:
 
 @dataclass
 class ReceiverStats:
-    """Counters over the receiver's life. ``candidates`` holds (frame start, header ok);
+    """Counters over the receiver's life. ``candidates`` holds (frame start, header ok) when the
+    config records them;
     ``format_mismatches`` counts good headers announcing another number of sounding symbols
     than the receiver's format has (those frames are dropped); ``gaps`` / ``samples_lost``:
     losses in the stream (``OfdmReceiver.gap``); ``frames_dropped_in_gaps``: frames found
@@ -269,7 +274,8 @@ class OfdmReceiver:
         frames: list[RxFrame] = []
         for i, header in enumerate(headers):
             start = int(frame_starts[i])
-            self.stats.candidates.append((start, header is not None))
+            if self.config.record_candidates:
+                self.stats.candidates.append((start, header is not None))
             if header is None:
                 self.stats.header_failures += 1
                 continue

@@ -73,7 +73,7 @@ def run_link(options: LinkOptions, progress: bool = False, monitor=None) -> dict
     symbols = complex_gaussian(rng, count)
     sent_order = symbols[payload_permutation(count)]
     radio = LoopbackRadio(channel, seed=options.seed + 1)
-    receiver = OfdmReceiver(fmt, ReceiverConfig(estimator=options.estimator))
+    receiver = OfdmReceiver(fmt, ReceiverConfig(estimator=options.estimator, record_candidates=True))
     paprs, clipped = [], 0
     per_frame: dict[int, tuple[float, float, float, float]] = {}  # frame index -> (err, sig, SNR dB, CFO Hz)
     if monitor is not None:

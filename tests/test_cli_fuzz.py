@@ -294,3 +294,37 @@ def test_a_recording_cut_mid_sample_replays_up_to_its_last_whole_sample(tmp_path
                      "--seed", "2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["samples"] == (data.stat().st_size // 8) and report["frames_ok"] >= 3
+
+
+class _FailingRadio:
+    """A radio that fails on its first send or receive and records whether it was closed."""
+
+    finite = False
+    lost_samples = 0
+
+    def __init__(self):
+        self.closed = False
+
+    def send(self, iq, *timeout):
+        from diffair.dsp.errors import RadioError
+
+        raise RadioError("the device went away")
+
+    receive = send
+
+    def close(self):
+        self.closed = True
+
+
+def test_radios_are_closed_when_tx_or_rx_fails(monkeypatch):
+    from diffair.dsp.errors import RadioError
+    from diffair.dsp.frame import FrameFormat
+    from diffair.testbed import rxtx
+
+    for run in (lambda: rxtx.run_tx(rxtx.RadioChoice("zmq"), FrameFormat(), 0, 2, 1, 100),
+                lambda: rxtx.run_rx(rxtx.RadioChoice("zmq"), FrameFormat(), 0, 2, None, 1.0, progress=False)):
+        radio = _FailingRadio()
+        monkeypatch.setattr(rxtx, "open_radio", lambda *args, radio=radio: radio)
+        with pytest.raises(RadioError, match="went away"):
+            run()
+        assert radio.closed
