@@ -27,11 +27,13 @@ class ReceiverRunner:
         self.choice = RunnerChoice.parse(choice) if isinstance(choice, str) else choice
         check_backend(receiver.name, self.choice.backend)
         self.receiver, self.cache = receiver, Path(cache)
+        self.graph = receiver.graph()  # built once: every call runs the same module or its export
         self.name, self.backend = receiver.name, self.choice.label
         self.provider = None
         self._runners: dict = {}
 
-    def _runner(self, graph: torch.nn.Module, feeds: dict[str, np.ndarray]):
+    def _runner(self, feeds: dict[str, np.ndarray]):
+        graph = self.graph
         key = tuple((name, feeds[name].shape[1:] if name in graph.batch_inputs else feeds[name].shape)
                     for name in graph.inputs)
         if key not in self._runners:
@@ -47,9 +49,8 @@ class ReceiverRunner:
         return self._runners[key]
 
     def __call__(self, obs: LatentObservation) -> Decoded:
-        graph = self.receiver.graph()
         feeds = {name: value.numpy() for name, value in self.receiver.inputs_for(obs).items()}
-        runner = self._runner(graph, feeds)
+        runner = self._runner(feeds)
         self.provider = runner.provider
         out = runner.infer(feeds)
         return Decoded(torch.from_numpy(out["image"]), torch.from_numpy(out["latent"]))

@@ -81,7 +81,7 @@ def bench_one(name: str, backend: str, channel: str, scenario: str, stream: np.n
     from diffair.export.receiver_runner import ReceiverRunner
     from diffair.export.runners import RunnerChoice
     from diffair.models import registry
-    from diffair.testbed.rxtx import FILE_BLOCK_SAMPLES, ImageDecoding, _payload_summary
+    from diffair.testbed.rxtx import FILE_BLOCK_SAMPLES, ImageDecoding, payload_summary
 
     weights = options.weights or registry.WEIGHTS_DIR
     receiver = registry.build(name, channel, options.steps, weights, scenario)
@@ -91,7 +91,7 @@ def bench_one(name: str, backend: str, channel: str, scenario: str, stream: np.n
     OfdmReceiver(fmt).process(stream[:1 << 16])  # warm-up: the front end's first call builds its FFT plans
     with RingReader(MemoryRadio(stream).open(), FILE_BLOCK_SAMPLES, lossless=True) as ring:
         pipeline = RxPipeline(ring, OfdmReceiver(fmt), Reassembler(fmt),
-                              lambda payload, report: _payload_summary(payload, None, images, report.decode_ms),
+                              lambda payload, report: payload_summary(payload, None, images, report.decode_ms),
                               fmt.sample_rate_hz)
         done = pipeline.run(idle_timeout_s=5.0)
     decoded = sum(1 for p in done.payloads if "error" not in p.get("receivers", {}))

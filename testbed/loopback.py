@@ -46,6 +46,7 @@ from diffair.radio.interferer import Interferer, SynchronousInterferer
 from diffair.radio.loopback import LoopbackRadio
 from diffair.testbed.images import builtin_image, check_image, interferer_image, save_png
 from diffair.testbed.metrics import latent_mse_db, psnr_db, ssim
+from diffair.testbed.rxtx import interferer_payload
 from diffair.testbed.session import channel_for, frame_bursts, sounding_bursts
 
 
@@ -236,9 +237,7 @@ def run_loopback(options: LoopbackOptions, monitor=None) -> dict:
     interferer_symbols = None
     if kind == "sync":
         other = interferer_image(options.interferer_image, image.shape)
-        with torch.no_grad():
-            interferer_codec = registry.load_interferer_codec(options.weights)
-            interferer_symbols = latent_to_symbols(interferer_codec.encoder(to_tensor_batch(other[None])))[0].numpy()
+        interferer_symbols = interferer_payload(other, options.weights)
     receivers = {name: ReceiverRunner(m, options.backend, Path(options.out) / "graphs") for name, m in models.items()}
     x = to_tensor_batch(image[None])
     fmt = FrameFormat.for_fft(options.fft_size)

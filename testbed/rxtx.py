@@ -262,8 +262,10 @@ class ImageDecoding:
         return results
 
 
-def _payload_summary(payload: RxPayload, reference: np.ndarray | None, images: ImageDecoding | None = None,
+def payload_summary(payload: RxPayload, reference: np.ndarray | None, images: ImageDecoding | None = None,
                      decode_ms: dict | None = None) -> dict:
+    """One payload's entry in the rx report: its frames, SNR, CFO, erasures, and either its
+    receivers' results (image payloads, with ``images``) or its EVM against ``reference``."""
     summary = {"payload_id": payload.payload_id, "frames_received": payload.frames_received,
                "frames_expected": payload.frames_expected, "complete": payload.complete,
                "snr_db": payload.snr_db, "cfo_hz": payload.cfo_hz,
@@ -345,7 +347,7 @@ def run_rx(choice: RadioChoice, fmt: FrameFormat, seed: int | None, frames: int,
             if monitor is not None:
                 monitor.attach(receiver.stats, ring)
             pipeline = RxPipeline(ring, receiver, Reassembler(fmt),
-                                  lambda payload, report: _payload_summary(payload, reference, images, report.decode_ms),
+                                  lambda payload, report: payload_summary(payload, reference, images, report.decode_ms),
                                   fmt.sample_rate_hz, on_frames=on_frames, on_payload=on_payload,
                                   on_samples=None if monitor is None else lambda block: monitor.on_samples(block.samples))
             done = pipeline.run(duration_s, idle_timeout_s)
