@@ -34,11 +34,15 @@ class EqualizedSymbols:
         return snr_map_db(self.gain, self.noise_var)
 
 
-def complex_noise(shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:
-    """CN(0, 1) samples of the given shape."""
-    re = torch.randn(shape, generator=generator)
-    im = torch.randn(shape, generator=generator)
-    return torch.complex(re, im) / 2**0.5
+def complex_noise(shape: tuple[int, ...], generator: torch.Generator | None,
+                  device: torch.device | None = None) -> torch.Tensor:
+    """CN(0, 1) samples of the given shape, drawn on ``generator``'s device, returned on
+    ``device`` (default: the generator's, or the CPU)."""
+    where = generator.device if generator is not None else device
+    re = torch.randn(shape, generator=generator, device=where)
+    im = torch.randn(shape, generator=generator, device=where)
+    noise = torch.complex(re, im) / 2**0.5
+    return noise if device is None else noise.to(device)
 
 
 def transmit(x: torch.Tensor, snr_db: torch.Tensor, channel: str, generator: torch.Generator | None = None
@@ -50,11 +54,11 @@ def transmit(x: torch.Tensor, snr_db: torch.Tensor, channel: str, generator: tor
     x~ = W_s x + W_n n' with W_s = |h|^2/(|h|^2+sigma^2), W_n = |h|/(|h|^2+sigma^2).
     """
     sigma2 = (10 ** (-snr_db / 10)).float().view(-1, 1).expand(x.shape)
-    n = complex_noise(tuple(x.shape), generator) * sigma2.sqrt()
+    n = complex_noise(tuple(x.shape), generator, x.device) * sigma2.sqrt()
     if channel == "awgn":
         return EqualizedSymbols(x + n, torch.ones_like(sigma2), sigma2)
     if channel == "rayleigh":
-        h = complex_noise(tuple(x.shape), generator)
+        h = complex_noise(tuple(x.shape), generator, x.device)
         power = h.abs().square()
         y = h.conj() * (h * x + n) / (power + sigma2)
         gain = power / (power + sigma2)

@@ -1,9 +1,9 @@
 """Weights and training state as safetensors + JSON; nothing is ever unpickled.
 
 A trained model is two files: ``<name>.safetensors`` (the state dict) and ``<name>.json``
-(its config). A training checkpoint adds the optimizer's tensors (keys ``optim/...``) to
-the same safetensors file and its progress (epoch, step, param groups) to
-``<name>.train.json``.
+(its config). A training checkpoint adds the optimizer's tensors (keys ``optim/...``) and every rank's
+random-generator states (keys ``rng/<kind>/<rank>``, uint8) to the same safetensors file and
+its progress (epoch, step, param groups) to ``<name>.train.json``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from diffair.dsp.errors import ModelError
 from diffair.models.config import load_config, save_config
 
 OPTIM_PREFIX = "optim/"
+RNG_PREFIX = "rng/"
 
 
 def save_weights(module: torch.nn.Module, config: Any, directory: Path, name: str) -> Path:
@@ -43,7 +44,7 @@ def read_tensors(path: Path) -> dict[str, torch.Tensor]:
 def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:
     """Load tensors into ``module``, naming every missing, unexpected or mis-shaped key."""
     own = module.state_dict()
-    weights = {k: v for k, v in tensors.items() if not k.startswith(OPTIM_PREFIX)}
+    weights = {k: v for k, v in tensors.items() if not k.startswith((OPTIM_PREFIX, RNG_PREFIX))}
     missing = sorted(set(own) - set(weights))
     unexpected = sorted(set(weights) - set(own))
     wrong = [f"{k}: {tuple(weights[k].shape)} != {tuple(own[k].shape)}"
@@ -70,26 +71,31 @@ def load_model(cls: type, config_cls: type, directory: Path, name: str) -> torch
 
 
 def save_training_state(module: torch.nn.Module, config: Any, optimizer: torch.optim.Optimizer,
-                        progress: dict[str, Any], directory: Path, name: str) -> None:
-    """Write a resumable checkpoint: weights + optimizer tensors, config, progress."""
+                        progress: dict[str, Any], directory: Path, name: str,
+                        rng_states: dict[str, torch.Tensor] | None = None) -> None:
+    """Write a resumable checkpoint: weights + optimizer tensors (+ ``rng_states``, keyed
+    ``<kind>/<rank>``), config, progress. The safetensors file is replaced atomically."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
+    tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    tensors |= {f"{RNG_PREFIX}{key}": state.cpu().contiguous() for key, state in (rng_states or {}).items()}
     state = optimizer.state_dict()
     for index, slots in state["state"].items():
         for slot, value in slots.items():
-            tensors[f"{OPTIM_PREFIX}{index}/{slot}"] = torch.as_tensor(value).contiguous()
+            tensors[f"{OPTIM_PREFIX}{index}/{slot}"] = torch.as_tensor(value).cpu().contiguous()
     tmp = directory / f"{name}.safetensors.tmp"
     save_file(tensors, str(tmp))
     tmp.replace(directory / f"{name}.safetensors")
     save_config(config, directory / f"{name}.json")
-    (directory / f"{name}.train.json").write_text(
-        json.dumps({**progress, "param_groups": state["param_groups"]}, indent=2) + "\n")
+    tmp = directory / f"{name}.train.json.tmp"
+    tmp.write_text(json.dumps({**progress, "param_groups": state["param_groups"]}, indent=2) + "\n")
+    tmp.replace(directory / f"{name}.train.json")
 
 
 def load_training_state(module: torch.nn.Module, optimizer: torch.optim.Optimizer, directory: Path,
-                        name: str) -> dict[str, Any]:
-    """Restore what :func:`save_training_state` wrote; returns the progress dict."""
+                        name: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Restore what :func:`save_training_state` wrote into ``module`` and ``optimizer``;
+    returns (the progress dict, the random-generator states keyed ``<kind>/<rank>``)."""
     directory = Path(directory)
     path = directory / f"{name}.safetensors"
     tensors = read_tensors(path)
@@ -101,4 +107,5 @@ def load_training_state(module: torch.nn.Module, optimizer: torch.optim.Optimize
             index, slot = key[len(OPTIM_PREFIX):].split("/")
             slots.setdefault(int(index), {})[slot] = value
     optimizer.load_state_dict({"state": slots, "param_groups": progress.pop("param_groups")})
-    return progress
+    rng_states = {key[len(RNG_PREFIX):]: value for key, value in tensors.items() if key.startswith(RNG_PREFIX)}
+    return progress, rng_states

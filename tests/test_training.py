@@ -25,8 +25,11 @@ def tiny_npz(tmp_path):
 def test_train_jscc_then_cddm_resumably(tiny_npz, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "jscc", "--data", str(tiny_npz), "--out", str(out), "--epochs", "1", "--channels", "8"]) == 0
-    assert main(["train", "jscc", "--data", str(tiny_npz), "--out", str(out), "--epochs", "2", "--channels", "8"]) == 0
-    assert "resumed jscc_awgn_c8 at epoch 1" in capsys.readouterr().out
+    again = ["train", "jscc", "--data", str(tiny_npz), "--out", str(out), "--epochs", "2", "--channels", "8"]
+    assert main(again) == 2  # an earlier run's checkpoint is never overwritten silently
+    assert "pass --resume to continue it" in capsys.readouterr().err
+    assert main(again + ["--resume"]) == 0
+    assert "resumed jscc_awgn_c8 at epoch 1 step 0" in capsys.readouterr().out
     history = json.loads((out / "checkpoints" / "jscc_awgn_c8.train.json").read_text())["history"]
     assert [h["epoch"] for h in history] == [1, 2]
     codec = load_model(DeepJSCC, JSCCConfig, out, "jscc_awgn_c8")

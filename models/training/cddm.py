@@ -4,7 +4,8 @@ Stage 2 (denoiser): latents x0 = sqrt(2) z of the training images (and their mir
 from the frozen encoder; per image an SNR drawn from [snr_min_db, snr_max_db] and a channel
 realization give W_s and W_n; t uniform in [0, T); loss ||eps - eps_theta(x_t, t, W_s, W_n)||^2
 with x_t = sqrt(a_t) W_s x0 + sqrt(1 - a_t) W_n eps. AdamW (lr 2e-4, weight decay 1e-4),
-gradient clipping at 1, cosine decay.
+gradient clipping at 1, cosine decay; one process or several under torchrun
+(models.training.loop).
 
 Stage 3 (decoder): encoder and denoiser frozen; the decoder, started from the JSCC decoder,
 is re-trained on the CDDM receiver's output (K-step sampler), one SNR per batch.
@@ -28,7 +29,7 @@ from diffair.models.receivers import CDDMReceiver, JSCCReceiver
 from diffair.models.sampler import forward_diffuse
 from diffair.models.schedule import NoiseSchedule
 from diffair.models.symbols import latent_to_symbols
-from diffair.models.training.loop import Shuffler, descend, run_epochs
+from diffair.models.training.loop import RunControl, TrainReport, run_epochs
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class TrainCDDMOptions:
     seed: int = 0
     threads: int = 1
     val_data: Path | None = None
+    control: RunControl = RunControl()
 
 
 def _observe(z: torch.Tensor, snr_db: torch.Tensor, channel: str, generator: torch.Generator | None
@@ -59,7 +61,7 @@ def _observe(z: torch.Tensor, snr_db: torch.Tensor, channel: str, generator: tor
     mean) and the per-value W_n ``[B, C, H, W]`` computed with each image's own SNR."""
     rx = transmit(latent_to_symbols(z), snr_db, channel, generator)
     obs = LatentObservation.from_symbols(rx, tuple(z.shape[1:]), float(snr_db.mean()))
-    sigma = (10 ** (-snr_db / 20)).view(-1, 1, 1, 1)
+    sigma = (10 ** (-snr_db / 20)).view(-1, 1, 1, 1).to(z.device)
     return obs, obs.noise_var.sqrt() / sigma
 
 
@@ -76,8 +78,8 @@ def latent_mse_db(receiver: torch.nn.Module, z: torch.Tensor, snr_db: float, cha
                   ) -> tuple[float, float]:
     """(MMSE-only, receiver) latent MSE per real value in dB, with z scaled to unit variance
     per real value (CDDM's MSE_channel and MSE_channel+CDDM)."""
-    generator = torch.Generator().manual_seed(seed)
-    obs, _ = _observe(z, torch.full((len(z),), snr_db), channel, generator)
+    generator = torch.Generator(device=z.device).manual_seed(seed)
+    obs, _ = _observe(z, torch.full((len(z),), snr_db, device=z.device), channel, generator)
     estimate = receiver.denoise(obs) if isinstance(receiver, CDDMReceiver) else obs.y
     mmse = 10 * math.log10(((obs.y - z) * 2 ** 0.5).square().mean().item())
     ours = 10 * math.log10(((estimate - z) * 2 ** 0.5).square().mean().item())
@@ -88,33 +90,40 @@ def _frozen_codec(options: TrainCDDMOptions) -> DeepJSCC:
     codec = load_model(DeepJSCC, JSCCConfig, options.jscc_dir, options.jscc_name)
     for p in codec.parameters():
         p.requires_grad_(False)
-    return codec
+    return codec.to(options.control.workers.device)
 
 
-def train_denoiser(options: TrainCDDMOptions, name: str, width: int = 64) -> Path:
+def _images(options: TrainCDDMOptions) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the training images, up to ``--limit``; 512 validation images), on the run's device."""
+    device = options.control.workers.device
+    return (to_tensor_batch(load_images(options.data, "train", limit=options.control.limit)).to(device),
+            to_tensor_batch(load_images(options.val_data or options.data, "test", limit=512)).to(device))
+
+
+def train_denoiser(options: TrainCDDMOptions, name: str, width: int = 64) -> TrainReport:
     """Stage 2: train a latent denoiser of ``width`` for the codec's latents; writes
     ``out/name.{safetensors,json}``."""
     torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
+    control, device = options.control, options.control.workers.device
     codec = _frozen_codec(options)
     config = DenoiserConfig(channels=codec.config.channels, width=width)
-    latents = encode_all(codec.encoder, to_tensor_batch(load_images(options.data, "train")))
-    val_z = codec.encoder(to_tensor_batch(load_images(options.val_data or options.data, "test", limit=512)))
+    images, val_images = _images(options)
+    latents, val_z = encode_all(codec.encoder, images), codec.encoder(val_images)
     schedule = NoiseSchedule(steps=config.steps)
-    alphas = torch.as_tensor(schedule.alphas_cumprod, dtype=torch.float32)
-    net = LatentUNet(config)
+    alphas = torch.as_tensor(schedule.alphas_cumprod, dtype=torch.float32, device=device)
+    net = LatentUNet(config).to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=options.lr, weight_decay=1e-4)
-    batches = Shuffler(len(latents), options.batch)
 
-    def train_step(generator: torch.Generator) -> float:
-        z = latents[batches.next(generator)]
-        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(len(z), generator=generator)
+    def loss(indices: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        z = latents[indices]
+        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(
+            len(z), generator=generator, device=device)
         obs, w_n = _observe(z, snr, options.channel, generator)
-        t = torch.randint(0, config.steps, (len(z),), generator=generator)
-        eps = torch.randn(z.shape, generator=generator)
+        t = torch.randint(0, config.steps, (len(z),), generator=generator, device=device)
+        eps = torch.randn(z.shape, generator=generator, device=device)
         x_t = forward_diffuse(z * 2 ** 0.5, eps, alphas[t].view(-1, 1, 1, 1), obs.gain, w_n)
-        loss = (net(x_t, t.float(), obs.gain, w_n) - eps).square().mean()
-        return descend(optimizer, loss, clip_norm=1.0)
+        return (net(x_t, t.float(), obs.gain, w_n) - eps).square().mean()
 
     def evaluate() -> dict:
         receiver = CDDMReceiver(net, codec.decoder, schedule, options.sampler_steps)
@@ -122,42 +131,40 @@ def train_denoiser(options: TrainCDDMOptions, name: str, width: int = 64) -> Pat
         return {"val_latent_mse_db_mmse": mmse, "val_latent_mse_db_cddm": cddm}
 
     return run_epochs(net, config, optimizer, name=name, out=options.out, epochs=options.epochs, lr=options.lr,
-                      steps_per_epoch=math.ceil(len(latents) / options.batch), train_step=train_step,
-                      evaluate=evaluate, seed=options.seed)
+                      items=len(latents), batch=options.batch, loss=loss, evaluate=evaluate,
+                      seed=options.seed, control=control, clip_norm=1.0)
 
 
-def train_cddm_decoder(options: TrainCDDMOptions, denoiser_name: str, name: str) -> Path:
+def train_cddm_decoder(options: TrainCDDMOptions, denoiser_name: str, name: str) -> TrainReport:
     """Stage 3: re-train the decoder on CDDM outputs; writes ``out/name`` (a DeepJSCC whose
     encoder is the frozen one and whose decoder is the re-trained one)."""
     torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
+    control, device = options.control, options.control.workers.device
     codec = _frozen_codec(options)
-    denoiser = load_model(LatentUNet, DenoiserConfig, options.out, denoiser_name)
-    images = to_tensor_batch(load_images(options.data, "train"))
-    val_images = to_tensor_batch(load_images(options.val_data or options.data, "test", limit=512))
+    denoiser = load_model(LatentUNet, DenoiserConfig, options.out, denoiser_name).to(device)
+    images, val_images = _images(options)
     decoder = JSCCDecoder(codec.config)
     decoder.load_state_dict(codec.decoder.state_dict())
-    for p in codec.decoder.parameters():
-        p.requires_grad_(True)
+    decoder.to(device)
     codec.decoder = decoder
     receiver = CDDMReceiver(denoiser, decoder, steps=options.sampler_steps)
     optimizer = torch.optim.AdamW(decoder.parameters(), lr=options.lr, weight_decay=1e-4)
-    batches = Shuffler(len(images), options.batch)
 
-    def train_step(generator: torch.Generator) -> float:
-        x = images[batches.next(generator)]
-        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(1, generator=generator)
+    def loss(indices: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        x = images[indices]
+        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(
+            1, generator=generator, device=device)
         with torch.no_grad():
             obs, _ = _observe(codec.encoder(x), snr.expand(len(x)), options.channel, generator)
             latent = receiver.denoise(obs)
-        loss = (decoder(latent, obs.snr_map_db) - x).square().mean()
-        return descend(optimizer, loss)
+        return (decoder(latent, obs.snr_map_db) - x).square().mean()
 
     @torch.no_grad()
     def evaluate() -> dict:
-        generator = torch.Generator().manual_seed(11)
+        generator = torch.Generator(device=device).manual_seed(11)
         z = codec.encoder(val_images)
-        obs, _ = _observe(z, torch.full((len(z),), options.val_snr_db), options.channel, generator)
+        obs, _ = _observe(z, torch.full((len(z),), options.val_snr_db, device=device), options.channel, generator)
         scores = {}
         for label, rx in (("jscc", JSCCReceiver(_frozen_codec(options).decoder)), ("cddm", receiver)):
             image, _ = rx(obs)
@@ -166,5 +173,5 @@ def train_cddm_decoder(options: TrainCDDMOptions, denoiser_name: str, name: str)
         return scores
 
     return run_epochs(decoder, codec.config, optimizer, name=name, out=options.out, epochs=options.epochs,
-                      lr=options.lr, steps_per_epoch=math.ceil(len(images) / options.batch), train_step=train_step,
-                      evaluate=evaluate, seed=options.seed, weights_module=codec)
+                      lr=options.lr, items=len(images), batch=options.batch, loss=loss,
+                      evaluate=evaluate, seed=options.seed, control=control, weights_module=codec)

@@ -7,7 +7,8 @@
 3. ``link``: downsampler + upsampling VAE head over the channel with the autoencoder frozen,
    the paper's hybrid loss (models.djscc), one SNR per image uniform in [-5, 20] dB (the
    paper trains on -5..13 dB; our evaluation range reaches 20 dB). Adam 1e-3.
-Each stage resumes from its checkpoint; validation PSNR on the test split at 10 dB.
+Each stage resumes from its checkpoint (``--resume``) and runs on one process or several under
+torchrun (models.training.loop); validation PSNR on the test split at 10 dB.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from diffair.models.schedule import NoiseSchedule
 from diffair.models.symbols import latent_to_symbols
 from diffair.models.training.jscc import psnr_db
 from diffair.models.training.prior import TrainPriorOptions, train_prior
-from diffair.models.training.loop import Shuffler, descend, run_epochs
+from diffair.models.training.loop import RunControl, TrainReport, run_epochs
 
 KL_WEIGHT, GUIDANCE_WEIGHT = 0.1, 0.1  # the paper's lambda_1, lambda_2
 
@@ -45,11 +46,14 @@ class TrainDJSCCOptions:
     val_data: Path | None = None
     snr_min_db: float = -5.0
     snr_max_db: float = 20.0
+    control: RunControl = RunControl()
 
 
 def _images(options: TrainDJSCCOptions) -> tuple[torch.Tensor, torch.Tensor]:
-    return (to_tensor_batch(load_images(options.data, "train")),
-            to_tensor_batch(load_images(options.val_data or options.data, "test", limit=512)))
+    """(the training images, up to ``--limit``; 512 validation images), on the run's device."""
+    device = options.control.workers.device
+    return (to_tensor_batch(load_images(options.data, "train", limit=options.control.limit)).to(device),
+            to_tensor_batch(load_images(options.val_data or options.data, "test", limit=512)).to(device))
 
 
 def gaussian_kl(mean_p: torch.Tensor, logvar_p: torch.Tensor, mean_q: torch.Tensor, logvar_q: torch.Tensor
@@ -58,21 +62,21 @@ def gaussian_kl(mean_p: torch.Tensor, logvar_p: torch.Tensor, mean_q: torch.Tens
     return 0.5 * (logvar_q - logvar_p + (logvar_p.exp() + (mean_p - mean_q).square()) / logvar_q.exp() - 1).mean()
 
 
-def train_autoencoder(options: TrainDJSCCOptions, config: AutoencoderConfig = AutoencoderConfig()) -> Path:
+def train_autoencoder(options: TrainDJSCCOptions, config: AutoencoderConfig = AutoencoderConfig()) -> TrainReport:
     torch.manual_seed(options.seed)
+    device = options.control.workers.device
     images, val_images = _images(options)
-    model = SemanticAutoencoder(config)
+    model = SemanticAutoencoder(config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batches = Shuffler(len(images), options.batch)
 
-    def train_step(generator: torch.Generator) -> float:
-        x = images[batches.next(generator)]
-        x = torch.where((torch.rand(len(x), generator=generator) < 0.5).view(-1, 1, 1, 1), x.flip(-1), x)
+    def loss(indices: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        x = images[indices]
+        x = torch.where((torch.rand(len(x), generator=generator, device=device) < 0.5).view(-1, 1, 1, 1),
+                        x.flip(-1), x)
         mean, logvar = model.posterior(x)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=generator)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=generator, device=device)
         kl = gaussian_kl(mean, logvar, torch.zeros_like(mean), torch.zeros_like(logvar))
-        loss = (model.decoder(z) - x).square().mean() + 1e-4 * kl
-        return descend(optimizer, loss)
+        return (model.decoder(z) - x).square().mean() + 1e-4 * kl
 
     @torch.no_grad()
     def evaluate() -> dict:
@@ -81,8 +85,8 @@ def train_autoencoder(options: TrainDJSCCOptions, config: AutoencoderConfig = Au
         return {"val_psnr_db": psnr_db(mse).mean().item(), "latent_scale": model.latent_scale.item()}
 
     return run_epochs(model, config, optimizer, name=AUTOENCODER, out=options.out, epochs=options.epochs, lr=1e-3,
-                      steps_per_epoch=math.ceil(len(images) / options.batch), train_step=train_step,
-                      evaluate=evaluate, seed=options.seed)
+                      items=len(images), batch=options.batch, loss=loss, evaluate=evaluate, seed=options.seed,
+                      control=options.control)
 
 
 @torch.no_grad()
@@ -93,51 +97,52 @@ def _latents(autoencoder: SemanticAutoencoder, images: torch.Tensor, mirror: boo
     return torch.cat(parts)
 
 
-def train_djscc_prior(options: TrainDJSCCOptions, width: int = 64) -> Path:
+def train_djscc_prior(options: TrainDJSCCOptions, width: int = 64) -> TrainReport:
     autoencoder = load_model(SemanticAutoencoder, AutoencoderConfig, options.out, AUTOENCODER)
+    autoencoder.to(options.control.workers.device)
     images, val_images = _images(options)
     return train_prior(_latents(autoencoder, images, True), _latents(autoencoder, val_images, False),
-                       TrainPriorOptions(out=options.out, epochs=options.epochs, width=width, seed=options.seed),
-                       PRIOR)
+                       TrainPriorOptions(out=options.out, epochs=options.epochs, width=width, seed=options.seed,
+                                         control=options.control), PRIOR)
 
 
-def train_link(options: TrainDJSCCOptions, channel: str, val_snr_db: float = 10.0) -> Path:
+def train_link(options: TrainDJSCCOptions, channel: str, val_snr_db: float = 10.0) -> TrainReport:
     torch.manual_seed(options.seed)
-    autoencoder = load_model(SemanticAutoencoder, AutoencoderConfig, options.out, AUTOENCODER)
-    prior = load_model(LatentPrior, DenoiserConfig, options.out, PRIOR)
+    device = options.control.workers.device
+    autoencoder = load_model(SemanticAutoencoder, AutoencoderConfig, options.out, AUTOENCODER).to(device)
+    prior = load_model(LatentPrior, DenoiserConfig, options.out, PRIOR).to(device)
     images, val_images = _images(options)
     latents = _latents(autoencoder, images, True)
     config = LinkConfig(latent_channels=latents.shape[1], channel=channel)
-    link = DiffusionLink(config)
+    link = DiffusionLink(config).to(device)
     schedule = NoiseSchedule()
-    alphas = torch.as_tensor(schedule.alphas_cumprod, dtype=torch.float32)
-    step_snr_db = torch.as_tensor(schedule.snr_db, dtype=torch.float32)
+    alphas = torch.as_tensor(schedule.alphas_cumprod, dtype=torch.float32, device=device)
+    step_snr_db = torch.as_tensor(schedule.snr_db, dtype=torch.float32, device=device)
     optimizer = torch.optim.Adam(link.parameters(), lr=1e-3)
-    batches = Shuffler(len(latents), options.batch)
 
-    def train_step(generator: torch.Generator) -> float:
-        z0 = latents[batches.next(generator)]
-        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(len(z0), generator=generator)
+    def loss(indices: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        z0 = latents[indices]
+        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(
+            len(z0), generator=generator, device=device)
         symbols = link.downsampler(z0)
         rx = transmit(latent_to_symbols(symbols), snr, channel, generator)
         obs = LatentObservation.from_symbols(rx, tuple(symbols.shape[1:]), 0.0)
         mu, logvar = link.upsampler(unbiased(obs.y, obs.gain), obs.snr_map_db)
         a = alphas[(step_snr_db[None, :] - snr[:, None]).abs().argmin(dim=1)].view(-1, 1, 1, 1)
-        x_m = a.sqrt() * z0 + (1 - a).sqrt() * torch.randn(z0.shape, generator=generator)
-        loss = ((mu - x_m).square().mean()
+        x_m = a.sqrt() * z0 + (1 - a).sqrt() * torch.randn(z0.shape, generator=generator, device=device)
+        return ((mu - x_m).square().mean()
                 + KL_WEIGHT * gaussian_kl(mu, logvar, torch.zeros_like(mu), torch.zeros_like(logvar))
                 + GUIDANCE_WEIGHT * gaussian_kl(a.sqrt() * z0, torch.log(1 - a).expand_as(z0), mu, logvar))
-        return descend(optimizer, loss)
 
     @torch.no_grad()
     def evaluate() -> dict:
         receiver = DiffusionJSCCReceiver(link, prior, autoencoder, schedule, steps=10)
         symbols, _ = receiver.encode(val_images)
-        rx = transmit(latent_to_symbols(symbols), torch.full((len(symbols),), val_snr_db), channel,
-                      torch.Generator().manual_seed(11))
+        rx = transmit(latent_to_symbols(symbols), torch.full((len(symbols),), val_snr_db, device=device), channel,
+                      torch.Generator(device=device).manual_seed(11))
         image, _ = receiver(LatentObservation.from_symbols(rx, tuple(symbols.shape[1:]), val_snr_db))
         return {"val_psnr_db": psnr_db((image - val_images).square().flatten(1).mean(1)).mean().item()}
 
     return run_epochs(link, config, optimizer, name=f"djscc_link_{channel}", out=options.out, epochs=options.epochs,
-                      lr=1e-3, steps_per_epoch=math.ceil(len(latents) / options.batch), train_step=train_step,
-                      evaluate=evaluate, seed=options.seed)
+                      lr=1e-3, items=len(latents), batch=options.batch, loss=loss, evaluate=evaluate,
+                      seed=options.seed, control=options.control)

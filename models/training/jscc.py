@@ -2,9 +2,9 @@
 
 Each image draws its SNR uniformly from [snr_min_db, snr_max_db]; the decoder is told the
 per-symbol effective SNR, so one model serves the whole range. Adam, MSE loss, batch 64,
-random horizontal flips (optionally only the images of some classes), cosine learning-rate decay from ``lr`` to ``lr/20`` over
-``epochs``; a checkpoint (weights + optimizer, safetensors) after every epoch makes the
-run resumable.
+random horizontal flips (optionally only the images of some classes), cosine learning-rate
+decay from ``lr`` to ``lr/20`` over ``epochs``; one process or several under torchrun, with
+resumable checkpoints (models.training.loop).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from diffair.models.checkpoint import load_state, read_tensors
 from diffair.models.data import load_images, to_tensor_batch
 from diffair.models.jscc import DeepJSCC, JSCCConfig, unbiased
 from diffair.models.symbols import latent_to_symbols, symbols_to_latent
-from diffair.models.training.loop import Shuffler, descend, run_epochs
+from diffair.models.training.loop import RunControl, TrainReport, run_epochs
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class TrainJSCCOptions:
     threads: int = 1
     init: Path | None = None
     classes: tuple[int, ...] | None = None
+    control: RunControl = RunControl()
 
 
 def psnr_db(mse: torch.Tensor) -> torch.Tensor:
@@ -63,38 +64,40 @@ def evaluate(model: DeepJSCC, images: torch.Tensor, snr_db: float, channel: str,
              batch: int = 256) -> float:
     """Mean per-image PSNR (dB) of ``images`` at one SNR, seeded."""
     model.eval()
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device=images.device).manual_seed(seed)
     scores = []
     for start in range(0, len(images), batch):
         x = images[start:start + batch]
-        x_hat = run_codec(model, x, torch.full((len(x),), snr_db), channel, generator)
+        x_hat = run_codec(model, x, torch.full((len(x),), snr_db, device=x.device), channel, generator)
         scores.append(psnr_db((x_hat - x).square().flatten(1).mean(1)))
     model.train()
     return torch.cat(scores).mean().item()
 
 
-def train_jscc(config: JSCCConfig, options: TrainJSCCOptions, name: str) -> Path:
-    """Train (or resume) and write ``options.out/name.{safetensors,json}``; returns the weights path."""
+def train_jscc(config: JSCCConfig, options: TrainJSCCOptions, name: str) -> TrainReport:
+    """Train (or resume) and write ``options.out/name.{safetensors,json}``."""
     torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
-    train_images = to_tensor_batch(load_images(options.data, "train", classes=options.classes))
+    control, device = options.control, options.control.workers.device
+    train_images = to_tensor_batch(load_images(options.data, "train", limit=options.control.limit,
+                                               classes=options.classes)).to(device)
     val_images = to_tensor_batch(load_images(options.val_data or options.data, "test", limit=1017,
-                                             classes=options.classes))
+                                             classes=options.classes)).to(device)
     model = DeepJSCC(config)
     if options.init is not None:  # e.g. the Rayleigh codec starts from the AWGN one
         load_state(model, read_tensors(options.init), options.init)
+    model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=options.lr)
-    batches = Shuffler(len(train_images), options.batch)
 
-    def train_step(generator: torch.Generator) -> float:
-        x = train_images[batches.next(generator)]
-        flip = torch.rand(len(x), generator=generator) < 0.5
+    def loss(indices: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        x = train_images[indices]
+        flip = torch.rand(len(x), generator=generator, device=device) < 0.5
         x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
-        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(len(x), generator=generator)
-        loss = (run_codec(model, x, snr, config.channel, generator) - x).square().mean()
-        return descend(optimizer, loss)
+        snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * torch.rand(
+            len(x), generator=generator, device=device)
+        return (run_codec(model, x, snr, config.channel, generator) - x).square().mean()
 
     return run_epochs(model, config, optimizer, name=name, out=options.out, epochs=options.epochs, lr=options.lr,
-                      steps_per_epoch=math.ceil(len(train_images) / options.batch), train_step=train_step,
+                      items=len(train_images), batch=options.batch, loss=loss,
                       evaluate=lambda: {"val_psnr_db": evaluate(model, val_images, options.val_snr_db, config.channel)},
-                      seed=options.seed)
+                      seed=options.seed, control=control)

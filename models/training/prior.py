@@ -6,7 +6,7 @@ deep-JSCC encoder makes of one image population, its classes, and of their mirro
 by plain DDPM noise prediction: x_t = sqrt(a_t) x0 + sqrt(1 - a_t) eps, t uniform in [0, T),
 loss ||eps - eps_theta(x_t, t)||^2 (Ho et al. 2020). AdamW (lr 2e-4, weight decay 1e-4),
 gradient clipping at 1, cosine decay; the validation score is the same loss on held-out
-test latents at fixed seeds.
+test latents at fixed seeds. One process or several under torchrun (models.training.loop).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from diffair.models.denoiser import DenoiserConfig, LatentPrior
 from diffair.models.jscc import DeepJSCC, JSCCConfig
 from diffair.models.schedule import NoiseSchedule
 from diffair.models.training.cddm import encode_all
-from diffair.models.training.loop import Shuffler, descend, run_epochs
+from diffair.models.training.loop import RunControl, TrainReport, run_epochs
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,17 @@ class TrainPriorOptions:
     lr: float = 2e-4
     width: int = 64
     seed: int = 0
+    control: RunControl = RunControl()
 
 
 @torch.no_grad()
 def codec_latents(codec_dir: Path, codec_name: str, data: Path, classes: tuple[int, ...] | None,
-                  val_data: Path | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(training latents of ``classes`` and their mirror images ``[2N, C, H, W]``, up to 512
-    test latents), unit variance per real value, from a frozen deep-JSCC encoder."""
+                  val_data: Path | None, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(training latents of ``classes`` (the first ``limit`` images) and their mirror images
+    ``[2N, C, H, W]``, up to 512 test latents), unit variance per real value, from a frozen
+    deep-JSCC encoder."""
     codec = load_model(DeepJSCC, JSCCConfig, codec_dir, codec_name)
-    latents = encode_all(codec.encoder, to_tensor_batch(load_images(data, "train", classes=classes)))
+    latents = encode_all(codec.encoder, to_tensor_batch(load_images(data, "train", limit, classes=classes)))
     val_images = load_images(val_data or data, "test", limit=512, classes=classes)
     return latents * 2 ** 0.5, codec.encoder(to_tensor_batch(val_images)) * 2 ** 0.5
 
@@ -52,32 +54,31 @@ def codec_latents(codec_dir: Path, codec_name: str, data: Path, classes: tuple[i
 def diffusion_loss(net: torch.nn.Module, x0: torch.Tensor, alphas: torch.Tensor, generator: torch.Generator
                    ) -> torch.Tensor:
     """The DDPM noise-prediction loss of ``net`` on unit-variance latents ``x0`` ``[B, C, H, W]``."""
-    t = torch.randint(0, len(alphas), (len(x0),), generator=generator)
-    eps = torch.randn(x0.shape, generator=generator)
+    t = torch.randint(0, len(alphas), (len(x0),), generator=generator, device=x0.device)
+    eps = torch.randn(x0.shape, generator=generator, device=x0.device)
     a = alphas[t].view(-1, 1, 1, 1)
     return (net(a.sqrt() * x0 + (1 - a).sqrt() * eps, t.float()) - eps).square().mean()
 
 
-def train_prior(latents: torch.Tensor, val_latents: torch.Tensor, options: TrainPriorOptions, name: str) -> Path:
+def train_prior(latents: torch.Tensor, val_latents: torch.Tensor, options: TrainPriorOptions, name: str
+                ) -> TrainReport:
     """Train (or resume) a ``LatentPrior`` on ``latents`` ``[N, C, H, W]`` (unit variance) and
     write ``options.out/name.{safetensors,json}``."""
     torch.manual_seed(options.seed)
+    device = options.control.workers.device
+    latents, val_latents = latents.to(device), val_latents.to(device)
     config = DenoiserConfig(channels=latents.shape[1], width=options.width)
-    alphas = torch.as_tensor(NoiseSchedule(steps=config.steps).alphas_cumprod, dtype=torch.float32)
-    net = LatentPrior(config)
+    alphas = torch.as_tensor(NoiseSchedule(steps=config.steps).alphas_cumprod, dtype=torch.float32, device=device)
+    net = LatentPrior(config).to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=options.lr, weight_decay=1e-4)
-    batches = Shuffler(len(latents), options.batch)
-
-    def train_step(generator: torch.Generator) -> float:
-        loss = diffusion_loss(net, latents[batches.next(generator)], alphas, generator)
-        return descend(optimizer, loss, clip_norm=1.0)
 
     @torch.no_grad()
     def evaluate() -> dict:
-        generator = torch.Generator().manual_seed(5)
+        generator = torch.Generator(device=device).manual_seed(5)
         losses = [diffusion_loss(net, val_latents, alphas, generator).item() for _ in range(4)]
         return {"val_loss": sum(losses) / len(losses)}
 
     return run_epochs(net, config, optimizer, name=name, out=options.out, epochs=options.epochs, lr=options.lr,
-                      steps_per_epoch=math.ceil(len(latents) / options.batch), train_step=train_step,
-                      evaluate=evaluate, seed=options.seed)
+                      items=len(latents), batch=options.batch,
+                      loss=lambda indices, generator: diffusion_loss(net, latents[indices], alphas, generator),
+                      evaluate=evaluate, seed=options.seed, control=options.control, clip_norm=1.0)

@@ -1,14 +1,20 @@
 """``diffair train``: train a model from a data path (resumable), writing weights the other
-commands load."""
+commands load; on one process, or on several under ``torchrun --no-python diffair train ...``
+(DDP: docs/scale-out.md)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import re
+import sys
 from pathlib import Path
 
 from diffair.dsp.errors import ConfigError
 from diffair.testbed.cli.args import CHANNEL_TYPES, COUNT, EXISTING, EXISTING_FILE, POSITIVE, SEED
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")  # models.training.distributed.DEVICE_CHOICES, without importing torch
 
 
 def _class_list(value: str) -> tuple[int, ...]:
@@ -48,53 +54,85 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=POSITIVE, default=None, help="base learning rate (default: the trainer's)")
     p.add_argument("--width", type=COUNT, default=64, help="cddm, icdm: denoiser width")
     p.add_argument("--seed", type=SEED, default=0)
-    p.add_argument("--threads", type=COUNT, default=1, help="torch CPU threads")
-    p.set_defaults(handler=run)
+    p.add_argument("--threads", type=COUNT, default=1, help="torch CPU threads (per process)")
+    control = p.add_argument_group("run control")
+    control.add_argument("--limit", type=COUNT, default=None, help="train on the first N training images (smoke runs)")
+    control.add_argument("--device", choices=DEVICE_CHOICES, default="cpu",
+                     help="auto: this rank's GPU when torch sees one; under torchrun each rank takes LOCAL_RANK's")
+    control.add_argument("--resume", action="store_true",
+                     help="continue from the checkpoint in --out (a fresh start when there is none yet)")
+    control.add_argument("--checkpoint-every-s", type=POSITIVE, default=300.0,
+                     help="seconds between checkpoints within an epoch (one is written after every epoch too)")
+    control.add_argument("--stop-after-steps", type=COUNT, default=None,
+                     help="stop after this many optimizer steps of this run, with a checkpoint (--resume goes on)")
+    control.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA (no effect on the CPU)")
+    control.add_argument("--json", action="store_true",
+                     help="print one JSON report (world_size, epochs, steps, wall_s, final_loss, weights); the "
+                          "per-epoch records go to stderr")
+    p.set_defaults(handler=run_train)
 
 
-def run(args: argparse.Namespace) -> int:
+def run_train(args: argparse.Namespace) -> int:
+    from diffair.models.training.distributed import workers
+    from diffair.models.training.loop import RunControl
+
+    with workers(args.device) as place:
+        control = RunControl(workers=place, resume=args.resume, limit=args.limit,
+                             checkpoint_every_s=args.checkpoint_every_s, stop_after_steps=args.stop_after_steps,
+                             bf16=args.bf16, log=sys.stderr if args.json else sys.stdout)
+        report = _train(args, control)
+    if place.is_main:
+        if args.json:
+            print(json.dumps(dataclasses.asdict(report)))
+        else:
+            state = "stopped early (--resume goes on)" if report.stopped else "done"
+            print(f"{state}: {report.epochs} epoch(s), {report.steps} steps on {report.world_size} process(es) in "
+                  f"{report.wall_s:.1f} s; weights: {', '.join(report.weights) or 'none yet'}")
+    return 0
+
+
+def _train(args: argparse.Namespace, control):
+    """Run the trainer ``args`` ask for; returns its TrainReport."""
     if args.model == "jscc":
         from diffair.models.jscc import JSCCConfig
         from diffair.models.training.jscc import TrainJSCCOptions, train_jscc
 
         config = JSCCConfig(channels=args.channels, channel=args.channel)
         extra = {"lr": args.lr} if args.lr else {}
-        path = train_jscc(config, TrainJSCCOptions(data=args.data, out=args.out, epochs=args.epochs, seed=args.seed,
+        return train_jscc(config, TrainJSCCOptions(data=args.data, out=args.out, epochs=args.epochs, seed=args.seed,
                                                    val_data=args.val_data, threads=args.threads, init=args.init,
-                                                   classes=args.classes, **extra),
+                                                   classes=args.classes, control=control, **extra),
                           args.name or f"jscc_{args.channel}_c{args.channels}")
-    elif args.model == "djscc":
+    if args.model == "djscc":
         import torch
 
         from diffair.models.training.djscc import TrainDJSCCOptions, train_autoencoder, train_djscc_prior, train_link
 
         torch.set_num_threads(args.threads)
         options = TrainDJSCCOptions(data=args.data, out=args.out, epochs=args.epochs, seed=args.seed,
-                                    val_data=args.val_data)
+                                    val_data=args.val_data, control=control)
         stages = {"autoencoder": train_autoencoder, "prior": lambda o: train_djscc_prior(o, args.width),
                   "link": lambda o: train_link(o, args.channel)}
-        path = stages[args.stage](options)
-    elif args.jscc is None:
+        return stages[args.stage](options)
+    if args.jscc is None:
         raise ConfigError(f"train {args.model} needs --jscc PATH.safetensors (the frozen codec, with its .json beside)")
-    elif args.model == "icdm":
+    if args.model == "icdm":
         import torch
 
         from diffair.models.training.prior import TrainPriorOptions, codec_latents, train_prior
 
-        latents, val_latents = codec_latents(args.jscc.parent, args.jscc.stem, args.data, args.classes, args.val_data)
+        latents, val_latents = codec_latents(args.jscc.parent, args.jscc.stem, args.data, args.classes, args.val_data,
+                                             args.limit)
         torch.set_num_threads(args.threads)
-        options = TrainPriorOptions(out=args.out, epochs=args.epochs, width=args.width, seed=args.seed)
-        path = train_prior(latents, val_latents, options, args.name or f"icdm_prior_{args.jscc.stem}")
-    else:
-        from diffair.models.training.cddm import TrainCDDMOptions, train_cddm_decoder, train_denoiser
+        options = TrainPriorOptions(out=args.out, epochs=args.epochs, width=args.width, seed=args.seed,
+                                    control=control)
+        return train_prior(latents, val_latents, options, args.name or f"icdm_prior_{args.jscc.stem}")
+    from diffair.models.training.cddm import TrainCDDMOptions, train_cddm_decoder, train_denoiser
 
-        options = TrainCDDMOptions(data=args.data, out=args.out, jscc_dir=args.jscc.parent, jscc_name=args.jscc.stem,
-                                   channel=args.channel, epochs=args.epochs, seed=args.seed, threads=args.threads,
-                                   val_data=args.val_data)
-        denoiser = f"cddm_denoiser_{args.channel}"
-        if args.model == "cddm":
-            path = train_denoiser(options, denoiser, width=args.width)
-        else:
-            path = train_cddm_decoder(options, denoiser, f"cddm_codec_{args.channel}")
-    print(f"weights: {path}")
-    return 0
+    options = TrainCDDMOptions(data=args.data, out=args.out, jscc_dir=args.jscc.parent, jscc_name=args.jscc.stem,
+                               channel=args.channel, epochs=args.epochs, seed=args.seed, threads=args.threads,
+                               val_data=args.val_data, control=control)
+    denoiser = f"cddm_denoiser_{args.channel}"
+    if args.model == "cddm":
+        return train_denoiser(options, denoiser, width=args.width)
+    return train_cddm_decoder(options, denoiser, f"cddm_codec_{args.channel}")
