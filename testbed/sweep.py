@@ -1,9 +1,11 @@
 """``diffair sweep``: PSNR / SSIM / latent MSE versus SNR for each receiver and channel.
 
-All images of one (channel, SNR) point travel as one payload: through the PHY and the
-loopback channel (default; CFO and timing as in ``diffair loopback``), or with ``genie``
-over the symbol-level channel with perfect CSI (fast). Writes sweep.csv, sweep.json and
-sweep.png into ``out``.
+The images of one (channel, SNR) point travel in batches of ``batch``, each as one payload
+seeded ``seed + first image``: through the PHY and the loopback channel (default; CFO and
+timing as in ``diffair loopback``), or with ``genie`` over the symbol-level channel with
+perfect CSI (fast). Under torchrun the (point, batch) units are dealt over the ranks and the
+per-image scores gathered on rank 0, which writes sweep.csv, sweep.json and sweep.png into
+``out``: the same numbers as one process.
 
 With ``sinr_db`` the link carries ICDM's interferer: the wanted user sends the CIFAR-10
 animals of the test split with the ICDM signal codec, the interferer the vehicles with its
@@ -17,8 +19,10 @@ from __future__ import annotations
 import csv
 import json
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,6 +35,7 @@ from diffair.models.data import load_images, to_tensor_batch
 from diffair.models.interference import INTERFERER_CLASSES, SIGNAL_CLASSES, InterferedSymbols, transmit_interfered
 from diffair.models.observation import InterferedObservation, LatentObservation
 from diffair.models.symbols import latent_to_symbols
+from diffair.models.distributed import Workers
 from diffair.testbed.images import check_image
 from diffair.testbed.loopback import (by_transmitter, default_receivers, sinr_of, sir_for_sinr,
                                       through_phy)
@@ -92,26 +97,57 @@ def _new_scores(receivers: dict) -> dict:
             for name in receivers}
 
 
-def _point(senders, receivers, images, snr_db, channel, options, fmt) -> list[dict]:
-    scores = _new_scores(receivers)
-    for start in range(0, len(images), options.batch):
-        x = images[start:start + options.batch]
-        for transmitter, names in by_transmitter(receivers).items():
-            with torch.no_grad():
-                sent, reference = senders[transmitter].encode(x)
-                symbols = latent_to_symbols(sent)
-                if options.genie:
-                    generator = torch.Generator().manual_seed(options.seed + start)
-                    rx = transmit(symbols, torch.full((len(x),), snr_db), channel, generator)
-                    snr_used = snr_db
+def _merged(parts: list[dict]) -> dict:
+    """Per-receiver scores of several batches, concatenated in the given order."""
+    merged = _new_scores(parts[0])
+    for part in parts:
+        for name, scores in part.items():
+            for key, values in scores.items():
+                if key == "warnings":
+                    merged[name][key].update(values)
                 else:
-                    flat, link = through_phy(symbols.reshape(-1).numpy(), snr_db, channel, options.cfo_hz,
-                                             options.seed + start, fmt)
-                    rx = _per_image(flat, symbols.shape)
-                    snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else snr_db
-                obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
-                _score({n: receivers[n] for n in names}, obs, x, reference, scores)
-    return _rows(scores, {"channel": channel, "snr_db": snr_db}, len(images), options.genie)
+                    merged[name][key].extend(values)
+    return merged
+
+
+def _shared_out(points: int, images: int, batch: int, compute: Callable[[int, int], Any], workers: Workers,
+                progress: bool) -> list[list[Any]] | None:
+    """Run ``compute(point, start)`` for every point and every batch of images starting at
+    ``start``, the units dealt round-robin over the ranks; on rank 0 returns the results as
+    ``[point][batch]``, on the other ranks ``None``. A unit's result depends on its point and
+    its first image only (its seed is ``seed + start``), so any number of ranks gives the
+    same numbers."""
+    starts = range(0, images, batch)
+    units = [(point, start) for point in range(points) for start in starts]
+    mine = units[workers.rank::workers.world_size]
+    done = {unit: compute(*unit) for unit in tqdm(mine, desc="sweep", disable=not (progress and workers.is_main))}
+    gathered = workers.gather(done)
+    if gathered is None:
+        return None
+    results = {unit: result for part in gathered for unit, result in part.items()}
+    return [[results[(point, start)] for start in starts] for point in range(points)]
+
+
+def _batch_scores(senders, receivers, x, start, snr_db, channel, options, fmt) -> dict:
+    """Per-image scores of every receiver for the images ``x`` (the sweep's images from
+    ``start`` on), sent as one payload per transmitter."""
+    scores = _new_scores(receivers)
+    for transmitter, names in by_transmitter(receivers).items():
+        with torch.no_grad():
+            sent, reference = senders[transmitter].encode(x)
+            symbols = latent_to_symbols(sent)
+            if options.genie:
+                generator = torch.Generator().manual_seed(options.seed + start)
+                rx = transmit(symbols, torch.full((len(x),), snr_db), channel, generator)
+                snr_used = snr_db
+            else:
+                flat, link = through_phy(symbols.reshape(-1).numpy(), snr_db, channel, options.cfo_hz,
+                                         options.seed + start, fmt)
+                rx = _per_image(flat, symbols.shape)
+                snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else snr_db
+            obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
+            _score({n: receivers[n] for n in names}, obs, x, reference, scores)
+    return scores
 
 
 def _per_image(flat: EqualizedSymbols | InterferedSymbols, shape: torch.Size) -> EqualizedSymbols | InterferedSymbols:
@@ -121,74 +157,99 @@ def _per_image(flat: EqualizedSymbols | InterferedSymbols, shape: torch.Size) ->
     return EqualizedSymbols(*(v.reshape(shape) for v in (flat.y, flat.gain, flat.noise_var)))
 
 
-def _interference_point(codec, interferer_codec, receivers, wanted, interferers, snr_db, sinr_db, channel, options,
-                        fmt) -> list[dict]:
-    """One (channel, SNR, SINR) point of the ICDM scenario: through the PHY with a synchronous
-    interferer (the receivers told the estimated SNR and SINR), or with ``genie`` at symbol
-    level with perfect CSI. ``codec``: the wanted user's transmitter."""
+def _interfered_batch_scores(codec, interferer_codec, receivers, x, others, start, snr_db, sinr_db, channel, options,
+                             fmt) -> tuple[dict, float | None]:
+    """ICDM's scenario for the wanted images ``x`` against the interferers ``others``: through
+    the PHY with a synchronous interferer (the receivers told the estimated SNR and SINR), or
+    with ``genie`` at symbol level with perfect CSI. ``codec``: the wanted user's transmitter.
+    Returns (per-image scores, the SINR estimate or ``None`` with ``genie``)."""
     scores = _new_scores(receivers)
-    estimates = []
-    for start in range(0, len(wanted), options.batch):
-        x = wanted[start:start + options.batch]
-        others = interferers[torch.arange(start, start + len(x)) % len(interferers)]
-        with torch.no_grad():
-            z, _ = codec.encode(x)
-            signal, interference = latent_to_symbols(z), latent_to_symbols(interferer_codec.encoder(others))
-            if options.genie:
-                rx = transmit_interfered(signal, interference, snr_db, sinr_db, channel,
-                                         torch.Generator().manual_seed(options.seed + start))
-                snr_used, sinr_used = snr_db, sinr_db
-            else:
-                flat, link = through_phy(signal.reshape(-1).numpy(), snr_db, channel, options.cfo_hz,
-                                         options.seed + start, fmt, sir_for_sinr(snr_db, sinr_db),
-                                         options.interferer_cfo_hz, interference.reshape(-1).numpy(),
-                                         options.sounding_symbols)
-                rx = _per_image(flat, signal.shape)
-                snr_used = snr_db if link["snr_db_est"] is None else link["snr_db_est"]
-                sinr_used = sinr_of(snr_used, link["sir_db_est"])
-                estimates.append(sinr_used)
-            obs = InterferedObservation.from_interfered(rx, tuple(z.shape[1:]), snr_used, sinr_used)
-            _score(receivers, obs, x, z, scores)
-    point = {"channel": channel, "snr_db": snr_db, "sinr_db": sinr_db}
-    if estimates:
-        point |= {"sinr_db_est": float(np.mean(estimates)), "interferer_cfo_hz": options.interferer_cfo_hz,
-                  "sounding_symbols": options.sounding_symbols}
-    return _rows(scores, point, len(wanted), options.genie)
+    with torch.no_grad():
+        z, _ = codec.encode(x)
+        signal, interference = latent_to_symbols(z), latent_to_symbols(interferer_codec.encoder(others))
+        if options.genie:
+            rx = transmit_interfered(signal, interference, snr_db, sinr_db, channel,
+                                     torch.Generator().manual_seed(options.seed + start))
+            snr_used, sinr_used, estimate = snr_db, sinr_db, None
+        else:
+            flat, link = through_phy(signal.reshape(-1).numpy(), snr_db, channel, options.cfo_hz,
+                                     options.seed + start, fmt, sir_for_sinr(snr_db, sinr_db),
+                                     options.interferer_cfo_hz, interference.reshape(-1).numpy(),
+                                     options.sounding_symbols)
+            rx = _per_image(flat, signal.shape)
+            snr_used = snr_db if link["snr_db_est"] is None else link["snr_db_est"]
+            sinr_used = estimate = sinr_of(snr_used, link["sir_db_est"])
+        obs = InterferedObservation.from_interfered(rx, tuple(z.shape[1:]), snr_used, sinr_used)
+        _score(receivers, obs, x, z, scores)
+    return scores, estimate
 
 
-def run_interference_sweep(options: SweepOptions, progress: bool = True) -> dict:
-    """ICDM's scenario: every (channel, SNR, SINR, receiver) point."""
+def run_interference_sweep(options: SweepOptions, progress: bool = True, workers: Workers = Workers()) -> dict:
+    """ICDM's scenario: every (channel, SNR, SINR, receiver) point, shared out over ``workers``."""
     wanted = to_tensor_batch(load_images(options.data, "test", options.limit, classes=SIGNAL_CLASSES))
     interferers = to_tensor_batch(load_images(options.data, "test", classes=INTERFERER_CLASSES))
     interferer_codec = registry.load_interferer_codec(options.weights)
-    results = []
     points = [(c, s, i) for c in options.channels for s in options.snr_db for i in options.sinr_db]
-    for channel, snr_db, sinr_db in tqdm(points, desc="sweep", disable=not progress):
-        names = list(options.receivers) or default_receivers(channel, "interference", options.weights)
-        receivers = {n: registry.build(n, channel, options.steps, options.weights, "interference") for n in names}
-        codec = registry.build_transmitter("jscc", channel, options.weights, "interference")
-        results += _interference_point(codec, interferer_codec, receivers, wanted, interferers, snr_db, sinr_db,
-                                       channel, options, FrameFormat())
+    setups: dict[str, tuple[dict, Any]] = {}
+
+    def compute(point: int, start: int) -> tuple[dict, float | None]:
+        channel, snr_db, sinr_db = points[point]
+        if channel not in setups:
+            names = list(options.receivers) or default_receivers(channel, "interference", options.weights)
+            setups[channel] = ({n: registry.build(n, channel, options.steps, options.weights, "interference")
+                                for n in names},
+                               registry.build_transmitter("jscc", channel, options.weights, "interference"))
+        receivers, codec = setups[channel]
+        x = wanted[start:start + options.batch]
+        others = interferers[torch.arange(start, start + len(x)) % len(interferers)]
+        return _interfered_batch_scores(codec, interferer_codec, receivers, x, others, start, snr_db, sinr_db,
+                                        channel, options, FrameFormat())
+
+    per_point = _shared_out(len(points), len(wanted), options.batch, compute, workers, progress)
+    if per_point is None:
+        return {"results": []}
+    results = []
+    for (channel, snr_db, sinr_db), batches in zip(points, per_point):
+        point = {"channel": channel, "snr_db": snr_db, "sinr_db": sinr_db}
+        estimates = [estimate for _, estimate in batches if estimate is not None]
+        if estimates:
+            point |= {"sinr_db_est": float(np.mean(estimates)), "interferer_cfo_hz": options.interferer_cfo_hz,
+                      "sounding_symbols": options.sounding_symbols}
+        results += _rows(_merged([scores for scores, _ in batches]), point, len(wanted), options.genie)
     write_sweep(results, options.out, x_key="sinr_db")
     return {"results": results}
 
 
-def run_sweep(options: SweepOptions, progress: bool = True) -> dict:
-    """Every (channel, SNR, receiver) point; returns {"results": [...]} and writes the files."""
+def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = Workers()) -> dict:
+    """Every (channel, SNR, receiver) point, its batches shared out over ``workers`` (the
+    processes torchrun started; one by default). Rank 0 returns {"results": [...]} and writes
+    the files; the other ranks return {"results": []}."""
     if options.sinr_db:
-        return run_interference_sweep(options, progress)
+        return run_interference_sweep(options, progress, workers)
     uint8 = load_images(options.data, "test", options.limit)
     images = to_tensor_batch(uint8)
     fmt = FrameFormat()
-    results = []
     points = [(c, s) for c in options.channels for s in options.snr_db]
-    for channel, snr_db in tqdm(points, desc="sweep", disable=not progress):
-        names = list(options.receivers) or default_receivers(channel, "plain", options.weights)
-        receivers = {n: registry.build(n, channel, options.steps, options.weights) for n in names}
-        senders = {t: registry.build_transmitter(t, channel, options.weights) for t in by_transmitter(names)}
-        for sender in senders.values():
-            check_image(uint8[0], str(options.data), sender.multiple)
-        results += _point(senders, receivers, images, snr_db, channel, options, fmt)
+    setups: dict[str, tuple[dict, dict]] = {}
+
+    def compute(point: int, start: int) -> dict:
+        channel, snr_db = points[point]
+        if channel not in setups:
+            names = list(options.receivers) or default_receivers(channel, "plain", options.weights)
+            senders = {t: registry.build_transmitter(t, channel, options.weights) for t in by_transmitter(names)}
+            for sender in senders.values():
+                check_image(uint8[0], str(options.data), sender.multiple)
+            setups[channel] = ({n: registry.build(n, channel, options.steps, options.weights) for n in names}, senders)
+        receivers, senders = setups[channel]
+        return _batch_scores(senders, receivers, images[start:start + options.batch], start, snr_db, channel, options,
+                             fmt)
+
+    per_point = _shared_out(len(points), len(images), options.batch, compute, workers, progress)
+    if per_point is None:
+        return {"results": []}
+    results = []
+    for (channel, snr_db), batches in zip(points, per_point):
+        results += _rows(_merged(batches), {"channel": channel, "snr_db": snr_db}, len(images), options.genie)
     write_sweep(results, options.out)
     return {"results": results}
 

@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from diffair.dsp.errors import ConfigError
 from diffair.models.checkpoint import load_training_state, save_training_state, save_weights
-from diffair.models.training.distributed import Workers
+from diffair.models.distributed import Workers
 
 RANK_SEED_STRIDE = 1009
 
@@ -187,7 +187,9 @@ def run_epochs(module: torch.nn.Module, config: Any, optimizer: torch.optim.Opti
             stop = control.stop_after_steps is not None and run_steps >= control.stop_after_steps
             due = workers.broadcast(time.monotonic() - last_checkpoint >= control.checkpoint_every_s)
             if (stop or due) and step + 1 < len(batches):
-                progress |= {"step": step + 1, "loss_sum": total}
+                # the ranks' mean running loss: on resume every rank starts from it, so that the
+                # epoch's mean (sum over ranks / world size) comes out the same
+                progress |= {"step": step + 1, "loss_sum": workers.sum(total) / workers.world_size}
                 checkpoint()
                 last_checkpoint = time.monotonic()
             if stop and step + 1 < len(batches):

@@ -1,4 +1,5 @@
-"""``diffair sweep``: PSNR / SSIM / latent MSE versus SNR (and SINR) for every receiver."""
+"""``diffair sweep``: PSNR / SSIM / latent MSE versus SNR (and SINR) for every receiver; on one
+process, or shared out over several under ``torchrun --no-python diffair sweep ...``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="PSNR / SSIM / latent MSE versus SNR")
     p.add_argument("--data", type=EXISTING, required=True, help="a .npz with x_test, or a folder of images")
     p.add_argument("--limit", type=COUNT, default=256)
+    p.add_argument("--batch", type=COUNT, default=256,
+                   help="images per payload (seeded by its first image); under torchrun the ranks share out the "
+                        "(SNR point, batch) pairs")
     channel = p.add_argument_group("channel")
     channel.add_argument("--snr-db", type=number_list, default=(0.0, 5.0, 10.0, 15.0, 20.0))
     channel.add_argument("--channel", type=choice_list(CHANNEL_TYPES, "--channel"), default=("awgn",),
@@ -36,14 +40,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from diffair.models.distributed import workers
     from diffair.testbed.sweep import SweepOptions, run_sweep
 
     options = SweepOptions(data=args.data, limit=args.limit, snr_db=args.snr_db, channels=args.channel,
                            receivers=args.receivers, steps=args.steps, genie=args.genie, seed=args.seed,
-                           cfo_hz=args.cfo_hz, out=args.out, weights=weights_dir(args), sinr_db=args.sinr_db,
-                           interferer_cfo_hz=args.interferer_cfo_hz, sounding_symbols=args.sounding_symbols)
-    result = run_sweep(options, progress=not args.json)
-    print(json.dumps(result) if args.json else table_text(result["results"], args.out))
+                           cfo_hz=args.cfo_hz, out=args.out, batch=args.batch, weights=weights_dir(args),
+                           sinr_db=args.sinr_db, interferer_cfo_hz=args.interferer_cfo_hz, sounding_symbols=args.sounding_symbols)
+    with workers("cpu") as place:  # the processes torchrun started, or this one alone
+        result = run_sweep(options, progress=not args.json, workers=place)
+    if place.is_main:
+        print(json.dumps(result) if args.json else table_text(result["results"], args.out))
     return 0
 
 

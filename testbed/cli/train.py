@@ -14,7 +14,7 @@ from pathlib import Path
 from diffair.dsp.errors import ConfigError
 from diffair.testbed.cli.args import CHANNEL_TYPES, COUNT, EXISTING, EXISTING_FILE, POSITIVE, SEED
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda")  # models.training.distributed.DEVICE_CHOICES, without importing torch
+DEVICE_CHOICES = ("auto", "cpu", "cuda")  # models.distributed.DEVICE_CHOICES, without importing torch
 
 
 def _class_list(value: str) -> tuple[int, ...]:
@@ -73,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from diffair.models.training.distributed import workers
+    from diffair.models.distributed import workers
     from diffair.models.training.loop import RunControl
 
     with workers(args.device) as place:
