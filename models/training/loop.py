@@ -122,8 +122,9 @@ def _restore_rng(states: dict[str, torch.Tensor], generator: torch.Generator, wo
     ranks = {int(key.split("/")[1]) for key in states}
     if ranks != set(range(workers.world_size)):
         if workers.is_main:
-            warnings.warn(f"the checkpoint holds random states of {len(ranks)} rank(s), this run has "
-                          f"{workers.world_size}: its random streams start afresh", stacklevel=3)
+            warnings.warn(f"the checkpoint holds random states for {len(ranks)} rank(s) and this run has "
+                          f"{workers.world_size} (another world size, or a checkpoint older than them): its random "
+                          "streams start afresh, so it does not continue bit for bit", stacklevel=3)
         return
     generator.set_state(states[f"generator/{workers.rank}"])
     torch.set_rng_state(states[f"torch/{workers.rank}"])
