@@ -135,3 +135,14 @@ def test_a_two_rank_sweep_equals_the_one_process_sweep(tmp_path):
     for a, b in zip(one, two):
         assert abs(a["psnr_db"] - b["psnr_db"]) <= 0.01 and abs(a["ssim"] - b["ssim"]) <= 1e-4
     assert json.loads((tmp_path / "two" / "sweep.json").read_text())["results"] == two
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+def test_device_cuda_without_a_gpu_is_refused_in_one_line(images, tmp_path, capsys):
+    from diffair.testbed.cli import main
+
+    assert main(_train(images, tmp_path / "run", "--device", "cuda")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--device cuda" in err[0] and "sees no CUDA device" in err[0]
+    assert main(_train(images, tmp_path / "auto", "--device", "auto", "--limit", "64")) == 0  # auto: the CPU here
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["steps"] == 2  # 64 images, 1 step an epoch
