@@ -131,3 +131,47 @@ def test_retune_flushes_stale_buffers():
         with pytest.raises(ConfigError, match="lo_hz"):
             radio.tune(50e6)
         radio.close()
+
+
+@needs_adi
+@pytest.mark.parametrize("peer", ["closes", "answers garbage", "says nothing"])
+def test_a_peer_that_is_not_a_pluto_ends_in_one_line_not_a_crash(peer, tmp_path):
+    """``rx --radio pluto`` against a TCP peer that is no Pluto, in a child process (a crash in
+    libiio would show as a signal there): exit 1 with the one-line how-to within 30 s."""
+    import socket
+    import subprocess
+    import sys
+    import threading
+    from pathlib import Path
+
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            if peer == "closes":
+                conn.close()
+            elif peer == "answers garbage":
+                conn.recv(1024)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 8 + b"99999999\n<xml" * 8)
+                conn.close()
+            else:
+                held.append(conn)  # accepted, never answered
+
+    threading.Thread(target=serve, daemon=True).start()
+    diffair = Path(sys.executable).parent / "diffair"
+    try:
+        done = subprocess.run([str(diffair), "rx", "--radio", "pluto", "--uri", f"ip:127.0.0.1:{server.getsockname()[1]}",
+                               "--idle-timeout-s", "2"], capture_output=True, text=True, timeout=30)
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
+    lines = [line for line in done.stderr.splitlines() if line.startswith("diffair")]
+    assert len(lines) == 1 and "no PlutoSDR answered" in lines[0] and "pluto-emulator" in lines[0]
+    assert "Traceback" not in done.stderr
