@@ -6,7 +6,8 @@ rx, export, profile and ``diffair receivers`` — asks this registry (docs/archi
 
 Weights (``models/weights``, safetensors + JSON config each) per channel type ("awgn",
 "rayleigh"): ``jscc_<channel>_c16`` (the codec), ``cddm_denoiser_<channel>`` and
-``cddm_codec_<channel>`` (CDDM's stages 2 and 3), ``djscc_link_<channel>`` with the
+``cddm_codec_<channel>`` (CDDM's stages 2 and 3), ``jscc_mmse_<channel>`` (the baseline
+decoder fine-tuned on MMSE-equalized symbols, models.baselines), ``djscc_link_<channel>`` with the
 channel-independent ``djscc_autoencoder`` and ``djscc_prior`` (Guo et al.). ICDM's scenario has
 its own cast (models.interference): the wanted user's codec ``jscc_rayleigh_c16``, the
 interferer's ``jscc_vehicles_c16`` and the priors ``icdm_prior_animals`` / ``icdm_prior_vehicles``.
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from diffair.dsp.errors import ConfigError, ModelError
-from diffair.models import djscc, icdm, interference, receivers, transmitters
+from diffair.models import baselines, djscc, icdm, interference, receivers, transmitters
 from diffair.models.contract import (Link, LoadRequest, Receiver, ReceiverSpec, Transmitter,
                                      TransmitterSpec, WeightsLoader)
 
@@ -27,6 +28,7 @@ CHANNELS = ("awgn", "rayleigh")
 
 RECEIVER_SPECS: list[ReceiverSpec] = [
     receivers.JSCC_SPEC,
+    baselines.SPEC,
     receivers.CDDM_SPEC,
     interference.LMMSE_SPEC,
     icdm.SPEC,

@@ -84,6 +84,25 @@ DDS_ATTRIBUTES = ("frequency", "scale", "phase", "raw")
 MAX_BUFFER_SAMPLES = 1 << 24
 """Largest buffer a client may open, read or write (16 M samples, 64 MiB of I/Q words, as the
 Pluto's own limit); larger requests are answered -ENOMEM."""
+MAX_AIR_SAMPLES = 1 << 24
+"""Most samples the air holds for a receiver that does not read them (a device drops what its
+receive buffers cannot hold); the oldest go first."""
+
+
+@dataclass
+class StreamClock:
+    """Paces one stream at the sample rate: ``wait(count, rate)`` says how long to sleep so
+    that ``count`` more samples take their air time; after a pause of over a second the clock
+    starts again instead of letting a burst through."""
+
+    _due: float | None = None
+
+    def wait(self, count: int, rate: float) -> float:
+        now = time.monotonic()
+        if self._due is None or self._due < now - 1.0:
+            self._due = now
+        self._due += count / rate
+        return max(self._due - now, 0.0)
 REGISTER_ACCESS = "direct_reg_access"
 """The debug attribute of every device through which libiio reads registers: writing an address
 selects it, reading returns its value, 0x0 for every register (gr-iio's fmcomms2 source polls
@@ -165,7 +184,9 @@ class PlutoState:
     buffer_samples: dict = field(default_factory=dict)
     dds: dict = field(default_factory=dict)
     realtime: bool = True
-    _clock: float | None = None
+    rx_clock: StreamClock = field(default_factory=StreamClock)
+    tx_clock: StreamClock = field(default_factory=StreamClock)
+    samples_dropped: int = 0
 
     def __post_init__(self) -> None:
         self.values = {key: default for key, (default, _) in ATTRIBUTES.items()}
@@ -223,17 +244,22 @@ class PlutoState:
             self.cyclic = None
             samples, _ = self.air.burst(iq)
             self.rx_queue.append(samples)
+            excess = sum(len(q) for q in self.rx_queue) - MAX_AIR_SAMPLES
+            while excess > 0:  # nobody reads them: the oldest are lost, as a device's would be
+                dropped = self.rx_queue[0][:excess]
+                self.rx_queue[0] = self.rx_queue[0][excess:]
+                if not len(self.rx_queue[0]):
+                    self.rx_queue.pop(0)
+                self.samples_dropped += len(dropped)
+                excess -= len(dropped)
 
-    def pace(self, count: int) -> float:
-        """Seconds to wait so the receive stream runs no faster than the sample rate."""
+    def pace(self, count: int, direction: str = "in") -> float:
+        """Seconds to wait so that the receive (``in``) or transmit (``out``) stream runs no
+        faster than the sample rate, as a device's DMA does."""
         if not self.realtime:
             return 0.0
-        rate = float(self.values[(PHY, "in", "voltage0", "sampling_frequency")])
-        now = time.monotonic()
-        if self._clock is None or self._clock < now - 1.0:
-            self._clock = now  # first read, or the client paused: start the clock again
-        self._clock += count / rate
-        return max(self._clock - now, 0.0)
+        rate = float(self.values[(PHY, direction, "voltage0", "sampling_frequency")])
+        return (self.rx_clock if direction == "in" else self.tx_clock).wait(count, rate)
 
     def receive(self, count: int) -> bytes:
         """The next ``count`` samples of the air as interleaved int16 I/Q (12-bit scale)."""
@@ -358,12 +384,7 @@ class _Handler(socketserver.StreamRequestHandler):
             return
         _, mask, _ = state.buffer_samples[device]
         payload = state.receive(nbytes // 4)
-        wait = state.pace(nbytes // 4)
-        state.lock.release()  # let the transmitting client in while this one waits
-        try:
-            time.sleep(wait)
-        finally:
-            state.lock.acquire()
+        self._sleep_unlocked(state, state.pace(nbytes // 4))
         self._reply(len(payload), f"{mask}\n".encode() + payload)
 
     def _cmd_writebuf(self, state, args) -> None:
@@ -376,8 +397,20 @@ class _Handler(socketserver.StreamRequestHandler):
             return
         self._reply(nbytes)
         data = self.rfile.read(nbytes)
-        state.transmit(data, state.buffer_samples[device][2])
+        cyclic = state.buffer_samples[device][2]
+        state.transmit(data, cyclic)
+        if not cyclic:  # the push returns once the samples are on their way, at the sample rate
+            self._sleep_unlocked(state, state.pace(len(data) // 4, "out"))
         self._reply(len(data))
+
+    @staticmethod
+    def _sleep_unlocked(state: PlutoState, seconds: float) -> None:
+        """Wait without holding the device, so that other clients go on meanwhile."""
+        state.lock.release()
+        try:
+            time.sleep(seconds)
+        finally:
+            state.lock.acquire()
 
 
 class PlutoEmulator(socketserver.ThreadingTCPServer):

@@ -16,6 +16,7 @@ interference receivers (jscc, lmmse, icdm).
 from __future__ import annotations
 
 import json
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -115,12 +116,14 @@ def interferer_payload(image: np.ndarray, weights: Path | None = None) -> np.nda
 def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat: int, gap_samples: int,
            record: Path | None = None, snr_db: float = 20.0, cfo_hz: float = 0.0,
            image: np.ndarray | None = None, channel: str = "awgn", transmitter: str = "jscc",
-           interferer: np.ndarray | None = None, sir_db: float = 0.0, overwrite: bool = False) -> dict:
+           interferer: np.ndarray | None = None, sir_db: float = 0.0, overwrite: bool = False,
+           hold_s: float | None = None) -> dict:
     """Send the payload ``repeat`` times (payload id = repeat index + 1): the seeded test
     payload, or ``image`` as the symbols of ``transmitter`` (deep JSCC or Guo et al.'s), or,
     with an ``interferer`` image and a format with sounding symbols, ICDM's scenario (both
     images through their codecs, the interferer ``sir_db`` below). With ``--radio loopback``
-    the air goes to a SigMF recording instead of a radio."""
+    the air goes to a SigMF recording instead of a radio. A cyclic buffer stays on the air for
+    ``hold_s`` seconds (None: until Ctrl-C), since closing the radio ends its transmission."""
     if interferer is not None and fmt.sounding_symbols == 0:
         raise ConfigError("tx: the interferer sounds its channel in the frames' sounding symbols: give "
                           "--sounding-symbols 2 (and the same to rx)")
@@ -150,6 +153,7 @@ def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat
         if choice.cyclic:
             radio.send(np.concatenate(list(bursts(1))))
             sent = -(-len(symbols) // fmt.payload_capacity)
+            _hold_on_air(hold_s)
         else:
             for rep in tqdm(range(repeat), desc="tx payloads"):
                 for burst in bursts(rep + 1):
@@ -159,6 +163,19 @@ def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat
     finally:
         radio.close()
     return {"frames_sent": sent, "payloads": 1 if choice.cyclic else repeat, "seconds": time.time() - started}
+
+
+def _hold_on_air(seconds: float | None) -> None:
+    """Keep a cyclic transmission going for ``seconds`` (None: until Ctrl-C)."""
+    if seconds is not None:
+        time.sleep(seconds)
+        return
+    print("cyclic buffer on the air; Ctrl-C stops it", file=sys.stderr, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
 
 
 def _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed, overwrite: bool = False) -> dict:

@@ -175,3 +175,34 @@ def test_a_peer_that_is_not_a_pluto_ends_in_one_line_not_a_crash(peer, tmp_path)
     lines = [line for line in done.stderr.splitlines() if line.startswith("diffair")]
     assert len(lines) == 1 and "no PlutoSDR answered" in lines[0] and "pluto-emulator" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+@needs_adi
+def test_a_transmitter_is_paced_at_the_sample_rate_and_unread_air_is_bounded(monkeypatch):
+    """A push returns at the sample rate, as a Pluto's TX DMA does (a fast `tx` used to pile its
+    samples up in the emulator's memory), and what no receiver reads is dropped, oldest first."""
+    import time
+
+    from diffair.radio import pluto_emulator
+
+    monkeypatch.setattr(pluto_emulator, "MAX_AIR_SAMPLES", 300_000)
+    with PlutoEmulator(port=0, channel=ChannelConfig(snr_db=30.0)) as emu:
+        radio = PlutoRadio(PlutoConfig(uri=emu.uri, sample_rate_hz=1e6, buffer_size=4096)).open()
+        started = time.monotonic()
+        for _ in range(10):
+            radio.send(np.full(100_000, 0.1, np.complex64))  # 1 s of air in all
+        elapsed = time.monotonic() - started
+        radio.close()
+        queued = sum(len(q) for q in emu.state.rx_queue)
+    assert 0.85 <= elapsed <= 3.0
+    assert queued <= 300_000 and emu.state.samples_dropped >= 700_000
+
+
+def test_stream_clock_paces_at_the_rate_and_restarts_after_a_pause():
+    from diffair.radio.pluto_emulator import StreamClock
+
+    clock = StreamClock()
+    assert clock.wait(500_000, 1e6) == pytest.approx(0.5, abs=0.01)
+    assert clock.wait(500_000, 1e6) == pytest.approx(1.0, abs=0.01)
+    clock._due -= 5.0  # as if the client had paused for seconds
+    assert clock.wait(100, 1e6) == pytest.approx(1e-4, abs=0.01)

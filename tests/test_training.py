@@ -76,3 +76,38 @@ def test_jscc_is_fully_convolutional_and_power_normalized():
     assert z.shape == (1, 16, 16, 24)
     assert (z.square().sum() / (z.numel() / 2)).item() == pytest.approx(1.0, rel=1e-5)
     assert codec.decoder(z, torch.full_like(z, 10.0)).shape == image.shape
+
+
+def test_the_mmse_baseline_trains_on_held_out_validation_and_decodes_y_as_it_is(tiny_npz, tmp_path, capsys):
+    """`train jscc-mmse` fine-tunes the decoder (encoder frozen) and validates on held-out
+    training images; the receiver feeds the decoder y itself, where jscc feeds y / gain."""
+    from diffair.models.baselines import MMSEDecoderReceiver
+    from diffair.models.observation import LatentObservation
+    from diffair.models.receivers import JSCCReceiver
+    from diffair.models.symbols import snr_map_db
+    from diffair.models.training.baseline import held_out
+
+    out = tmp_path / "run"
+    assert main(["train", "jscc", "--data", str(tiny_npz), "--out", str(out), "--epochs", "1", "--channels", "8"]) == 0
+    codec = out / "jscc_awgn_c8.safetensors"
+    assert main(["train", "jscc-mmse", "--data", str(tiny_npz), "--out", str(out), "--epochs", "1", "--jscc",
+                 str(codec), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert report["epochs"] == 1 and report["steps"] == 1  # 96 - 9 held out = 87 images, batch 128
+    record = json.loads((out / "checkpoints" / "jscc_mmse_awgn.train.json").read_text())["history"][0]
+    assert {"val_psnr_db_jscc", "val_psnr_db_jscc_mmse"} <= set(record)
+    before, after = load_model(DeepJSCC, JSCCConfig, out, "jscc_awgn_c8"), load_model(DeepJSCC, JSCCConfig, out,
+                                                                                      "jscc_mmse_awgn")
+    assert all(torch.equal(a, b) for a, b in zip(before.encoder.state_dict().values(),
+                                                 after.encoder.state_dict().values()))
+    assert not all(torch.equal(a, b) for a, b in zip(before.decoder.state_dict().values(),
+                                                     after.decoder.state_dict().values()))
+    train, val = held_out(torch.arange(96), 1000)
+    assert len(val) == 9 and torch.equal(val, torch.arange(87, 96))
+
+    obs = LatentObservation.random(2, (8, 8, 8), torch.Generator().manual_seed(0))
+    mmse, plain = MMSEDecoderReceiver(after.decoder).eval(), JSCCReceiver(after.decoder).eval()
+    with torch.no_grad():
+        image = mmse(obs).image
+        assert torch.allclose(image, after.decoder(obs.y, snr_map_db(obs.gain, obs.noise_var)))
+        assert not torch.allclose(image, plain(obs).image)

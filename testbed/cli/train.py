@@ -37,7 +37,7 @@ def weights_name(value: str) -> str:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model from a data path (resumable)")
-    p.add_argument("model", choices=["jscc", "cddm", "cddm-decoder", "icdm", "djscc"])
+    p.add_argument("model", choices=["jscc", "jscc-mmse", "cddm", "cddm-decoder", "icdm", "djscc"])
     p.add_argument("--stage", choices=["autoencoder", "prior", "link"], default="link",
                    help="djscc: which of the three stages (in this order; link: for --channel)")
     p.add_argument("--data", type=EXISTING, required=True, help="a CIFAR-style .npz or a folder of images")
@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=COUNT, default=60)
     p.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn")
     p.add_argument("--channels", type=COUNT, default=16, help="jscc: latent channels C (16 = ratio 1/6)")
-    p.add_argument("--jscc", type=EXISTING_FILE, default=None, help="cddm, icdm: the frozen codec's .safetensors")
+    p.add_argument("--jscc", type=EXISTING_FILE, default=None,
+                   help="jscc-mmse, cddm, icdm: the frozen codec's .safetensors")
     p.add_argument("--init", type=EXISTING_FILE, default=None, help="jscc: start from these weights (.safetensors)")
     p.add_argument("--classes", type=_class_list, default=None,
                    help="jscc, icdm: train only on these labels, e.g. 0,1,8,9 (CIFAR-10's vehicles)")
@@ -116,6 +117,13 @@ def _train(args: argparse.Namespace, control):
         return stages[args.stage](options)
     if args.jscc is None:
         raise ConfigError(f"train {args.model} needs --jscc PATH.safetensors (the frozen codec, with its .json beside)")
+    if args.model == "jscc-mmse":
+        from diffair.models.training.baseline import TrainMMSEOptions, train_mmse_decoder
+
+        extra = {"lr": args.lr} if args.lr else {}
+        return train_mmse_decoder(TrainMMSEOptions(data=args.data, out=args.out, jscc=args.jscc, channel=args.channel,
+                                                   epochs=args.epochs, seed=args.seed, threads=args.threads,
+                                                   control=control, **extra))
     if args.model == "icdm":
         import torch
 

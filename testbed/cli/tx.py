@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from diffair.testbed.cli.args import (CHANNEL_TYPES, FRAMES, FINITE, NON_NEGATIVE_INT, SNR_DB, add_radio_group,
-                                      frame_format, radio_choice)
+from diffair.testbed.cli.args import (CHANNEL_TYPES, FINITE, FRAMES, NON_NEGATIVE, NON_NEGATIVE_INT, SNR_DB,
+                                      add_radio_group, frame_format, radio_choice)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,6 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_radio_group(p, ["zmq", "pluto", "loopback"])
     p.add_argument("--repeat", type=FRAMES, default=1, help="how many times the payload is sent")
     p.add_argument("--cyclic", action="store_true", help="Pluto: one cyclic buffer, repeated by the radio")
+    p.add_argument("--hold-s", type=NON_NEGATIVE, default=None,
+                   help="--cyclic: seconds to keep the buffer on the air (default: until Ctrl-C; the radio stops "
+                        "a cyclic transmission when tx closes it)")
     p.add_argument("--gap-samples", type=NON_NEGATIVE_INT, default=1000, help="idle samples before each frame")
     p.add_argument("--record", type=Path, help="loopback: write the air to this SigMF recording")
     p.add_argument("--force", action="store_true", help="overwrite an existing --record recording")
@@ -41,6 +44,6 @@ def run(args: argparse.Namespace) -> int:
     summary = run_tx(radio_choice(args), frame_format(args), args.seed, args.frames, args.repeat, args.gap_samples,
                      args.record, args.snr_db, args.cfo_hz, image=image_or_builtin(args.image), channel=args.channel,
                      transmitter=args.transmitter, interferer=image_or_builtin(args.interferer_image, interferer=True),
-                     sir_db=args.sir_db, overwrite=args.force)
+                     sir_db=args.sir_db, overwrite=args.force, hold_s=args.hold_s)
     print(json.dumps(summary) if args.json else f"sent {summary['frames_sent']} frames")
     return 0
