@@ -14,15 +14,17 @@ trap 'kill $EMULATOR 2>/dev/null' EXIT
 sleep 2
 emulator_mb() { awk '/VmRSS/ {print int($2 / 1024)}' /proc/$EMULATOR/status; }
 diffair tx --radio pluto --uri "$URI" --frames 20 --seed 4 --cyclic --hold-s 190 &
+TX=$!
 sleep 3
 echo "emulator RSS before: $(emulator_mb) MB" | tee "$OUT/pluto_emulator_rss.txt"
 diffair rx --radio pluto --uri "$URI" --frames 20 --seed 4 --duration-s 180 --idle-timeout-s 10 \
     --json > "$OUT/pluto_rx.json"
 echo "emulator RSS after rx: $(emulator_mb) MB" | tee -a "$OUT/pluto_emulator_rss.txt"
-wait %2
+wait $TX
 diffair tx --radio pluto --uri "$URI" --frames 20 --seed 4 --cyclic --hold-s 190 --sample-rate-hz 2e6 &
+TX=$!
 sleep 3
 /usr/bin/python3 radio/flowgraphs/pluto_source_check.py "$URI" 360000000 2000000 --progress \
     | tee "$OUT/pluto_gr_iio.txt"
 echo "emulator RSS after gr-iio: $(emulator_mb) MB" | tee -a "$OUT/pluto_emulator_rss.txt"
-wait %3
+wait $TX
