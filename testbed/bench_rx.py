@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from diffair.dsp.errors import ConfigError
 from diffair.dsp.frame import SOUNDING_SYMBOLS, FrameFormat
 from diffair.dsp.header import PayloadKind
 from diffair.dsp.packetizer import Reassembler
@@ -108,12 +109,15 @@ def bench_one(name: str, backend: str, channel: str, scenario: str, stream: np.n
 def _stream(key: tuple[str, str, str], photo: np.ndarray, options: BenchRxOptions, fmt: FrameFormat, weights: Path):
     """(workload stream, latent shape, PayloadKind) of transmitter, channel and scenario ``key``."""
     from diffair.models import registry
-    from diffair.testbed.images import BUILTIN_INTERFERER_IMAGE, builtin_image, check_image, resized_like
+    from diffair.testbed.images import BUILTIN_INTERFERER_IMAGE, builtin_image, padded_size, resized_like
     from diffair.testbed.rxtx import interferer_payload
 
     transmitter, channel, scenario = key
     sender = registry.build_transmitter(transmitter, channel, weights, scenario)
-    check_image(photo, f"bench-rx image ({options.side} x {options.side})", sender.multiple)
+    if padded_size(photo.shape[:2], f"bench-rx image ({options.side} x {options.side})",
+                   sender.multiple) != photo.shape[:2]:
+        raise ConfigError(f"--side {options.side}: expected a multiple of {sender.multiple} (the workload codes "
+                          "square photos of that side as they are)")
     kind = registry.transmitter_spec(transmitter).payload_kind
     interferer = None
     if scenario == "interference":

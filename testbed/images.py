@@ -1,5 +1,5 @@
-"""Image I/O of the product surface: the built-in images, resizing, the codec's size rule and
-PNG output. Reading files is ``models.data.load_image`` (one reader for the whole package).
+"""Image I/O of the product surface: the built-in images, resizing, the codec's size rule (any
+size goes: images are reflect-padded to the codec's multiple and cropped back) and PNG output. Reading files is ``models.data.load_image`` (one reader for the whole package).
 Arrays are RGB: uint8 ``[H, W, 3]``, or float ``[H, W, 3]`` in [0, 1] for decoded images."""
 
 from __future__ import annotations
@@ -54,19 +54,33 @@ def interferer_image(path: Path | None, shape: tuple[int, ...]) -> np.ndarray:
     return resized_like(load_image(path) if path is not None else builtin_image(BUILTIN_INTERFERER_IMAGE), shape)
 
 
-def check_image(image: np.ndarray, source: str, multiple: int = 4) -> np.ndarray:
-    """Refuse images the codec cannot take (``check_size``); returns ``image``."""
-    check_size(image.shape[:2], source, multiple)
-    return image
-
-
-def check_size(size: tuple[int, int], source: str, multiple: int = 4) -> None:
-    """Refuse an image size (height, width) the codec cannot take: sides must be multiples of
-    ``multiple`` (and at least twice it)."""
+def padded_size(size: tuple[int, int], source: str, multiple: int = 4) -> tuple[int, int]:
+    """The size (height, width) the codec codes an image of ``size`` at: each side rounded up
+    to a multiple of ``multiple`` (at least twice it). Sides under ``multiple`` are refused."""
     h, w = size
-    if h % multiple or w % multiple or h < 2 * multiple or w < 2 * multiple:
-        raise ConfigError(f"image {source} is {w} x {h}; the codec needs sides that are multiples of {multiple} "
-                          f"(at least {2 * multiple}): crop it to {w - w % multiple} x {h - h % multiple}")
+    if h < multiple or w < multiple:
+        raise ConfigError(f"image {source} is {w} x {h}; the codec needs sides of at least {multiple} pixels")
+    return max(-(-h // multiple) * multiple, 2 * multiple), max(-(-w // multiple) * multiple, 2 * multiple)
+
+
+def pad_images(images: np.ndarray, source: str, multiple: int = 4) -> np.ndarray:
+    """Images ``[..., H, W, 3]`` reflected at their bottom and right edges to ``padded_size``
+    (the codec codes them so; :func:`crop_images` takes the padding off the decoded ones)."""
+    h, w = images.shape[-3:-1]
+    ph, pw = padded_size((h, w), source, multiple)
+    if (ph, pw) == (h, w):
+        return images
+    width = [(0, 0)] * (images.ndim - 3) + [(0, ph - h), (0, pw - w), (0, 0)]
+    return np.pad(images, width, mode="symmetric" if ph - h >= h or pw - w >= w else "reflect")
+
+
+def crop_images(images, size: tuple[int, int]):
+    """Decoded images ``[..., H', W', 3]`` (numpy) or ``[..., 3, H', W']`` (torch) back to
+    ``size`` (height, width), the top-left part that was the original image."""
+    h, w = size
+    if isinstance(images, np.ndarray):
+        return images[..., :h, :w, :]
+    return images[..., :h, :w]
 
 
 def save_png(image: np.ndarray, path: Path) -> None:

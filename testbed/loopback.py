@@ -44,7 +44,7 @@ from diffair.models.symbols import latent_to_symbols
 from diffair.radio.channel import ChannelConfig
 from diffair.radio.interferer import Interferer, SynchronousInterferer
 from diffair.radio.loopback import LoopbackRadio
-from diffair.testbed.images import builtin_image, check_image, interferer_image, save_png
+from diffair.testbed.images import builtin_image, crop_images, interferer_image, pad_images, save_png
 from diffair.testbed.metrics import latent_mse_db, psnr_db, ssim
 from diffair.testbed.rxtx import interferer_payload
 from diffair.testbed.session import channel_for, frame_bursts, sounding_bursts
@@ -232,20 +232,19 @@ def run_loopback(options: LoopbackOptions, monitor=None) -> dict:
     models = {n: registry.build(n, options.channel, options.steps, options.weights, scenario) for n in names}
     groups = by_transmitter(names)
     senders = {t: registry.build_transmitter(t, options.channel, options.weights, scenario) for t in groups}
-    for sender in senders.values():
-        check_image(image, str(options.image or "(built-in)"), sender.multiple)
+    source = str(options.image or "(built-in)")
+    coded = {t: pad_images(image, source, sender.multiple) for t, sender in senders.items()}  # any size goes
     interferer_symbols = None
     if kind == "sync":
-        other = interferer_image(options.interferer_image, image.shape)
+        other = interferer_image(options.interferer_image, coded["jscc"].shape)
         interferer_symbols = interferer_payload(other, options.weights)
     receivers = {name: ReceiverRunner(m, options.backend, Path(options.out) / "graphs") for name, m in models.items()}
-    x = to_tensor_batch(image[None])
     fmt = FrameFormat.for_fft(options.fft_size)
     results, outputs, links, observations = {}, {}, [], []
     with torch.no_grad():
         for transmitter, members in groups.items():
             started = time.perf_counter()
-            sent, reference = senders[transmitter].encode(x)
+            sent, reference = senders[transmitter].encode(to_tensor_batch(coded[transmitter][None]))
             encode_ms = 1e3 * (time.perf_counter() - started)
             symbols = latent_to_symbols(sent)[0].numpy()
             if options.genie:
@@ -296,7 +295,7 @@ def _timed_decode(receiver: ReceiverRunner, obs: LatentObservation, image: np.nd
         started = time.perf_counter()
         decoded, latent = receiver(obs)
         latency = 1e3 * (time.perf_counter() - started)
-    estimate = decoded[0].permute(1, 2, 0).clamp(0, 1).numpy()
+    estimate = crop_images(decoded[0].permute(1, 2, 0).clamp(0, 1).numpy(), image.shape[:2])
     row = {"psnr_db": psnr_db(image / 255.0, estimate), "ssim": ssim(image / 255.0, estimate),
            "latent_mse_db": latent_mse_db(reference[0].numpy(), latent[0].numpy()), "latency_ms": latency,
            "backend": receiver.backend, "provider": receiver.provider}

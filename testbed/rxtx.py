@@ -85,16 +85,17 @@ def open_radio(choice: RadioChoice, side: str, fmt: FrameFormat) -> Radio:
 def image_payload(image: np.ndarray, channel: str, weights: Path | None = None, transmitter: str = "jscc",
                   scenario: str = "plain") -> tuple[np.ndarray, int]:
     """An image's symbols (complex64 ``[K]``) from the registered ``transmitter`` for ``channel``
-    (in ICDM's ``scenario`` "interference": the wanted user's codec), and their PayloadKind."""
+    (in ICDM's ``scenario`` "interference": the wanted user's codec), and their PayloadKind. An
+    image of any size goes: it is reflect-padded to the codec's multiple (rx crops it back)."""
     import torch
 
     from diffair.models import registry
     from diffair.models.data import to_tensor_batch
     from diffair.models.symbols import latent_to_symbols
-    from diffair.testbed.images import check_image
+    from diffair.testbed.images import pad_images
 
     sender = registry.build_transmitter(transmitter, channel, weights or registry.WEIGHTS_DIR, scenario)
-    x = to_tensor_batch(check_image(image, f"to send with --transmitter {transmitter}", sender.multiple)[None])
+    x = to_tensor_batch(pad_images(image, f"to send with --transmitter {transmitter}", sender.multiple)[None])
     with torch.no_grad():
         sent, _ = sender.encode(x)
     return latent_to_symbols(sent)[0].numpy(), registry.transmitter_spec(transmitter).payload_kind
@@ -201,8 +202,8 @@ def _tx_to_recording(bursts, fmt, repeat, record, snr_db, cfo_hz, seed, overwrit
 class ImageDecoding:
     """How ``rx`` turns image payloads into images: the receivers (ReceiverRunner by name), the
     PayloadKind each decodes, the latent shape (C, h, w) of each PayloadKind at this image size,
-    the image size (height, width), the reference image for PSNR (optional) and where decoded
-    PNGs go. Each payload goes to the receivers of its kind (its header says which transmitter
+    the image size (height, width; decoded images are cropped to it from the codec's padded
+    size), the reference image for PSNR (optional) and where decoded PNGs go. Each payload goes to the receivers of its kind (its header says which transmitter
     sent it)."""
 
     receivers: dict
@@ -236,7 +237,7 @@ class ImageDecoding:
         from diffair.models.channels import EqualizedSymbols
         from diffair.models.interference import InterferedSymbols
         from diffair.models.observation import InterferedObservation, LatentObservation
-        from diffair.testbed.images import save_png
+        from diffair.testbed.images import crop_images, save_png
         from diffair.testbed.loopback import sinr_of
         from diffair.testbed.metrics import psnr_db, ssim
 
@@ -261,7 +262,7 @@ class ImageDecoding:
                 with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
                     warnings.simplefilter("always")
                     started = time.perf_counter()
-                    image = receiver(obs).image[0].clamp(0, 1).permute(1, 2, 0).numpy()
+                    image = crop_images(receiver(obs).image[0].clamp(0, 1).permute(1, 2, 0).numpy(), self.size)
                     if decode_ms is not None:
                         decode_ms.setdefault(name, []).append(1e3 * (time.perf_counter() - started))
                 entry = {"backend": receiver.backend, "provider": receiver.provider}

@@ -36,7 +36,7 @@ from diffair.models.interference import INTERFERER_CLASSES, SIGNAL_CLASSES, Inte
 from diffair.models.observation import InterferedObservation, LatentObservation
 from diffair.models.symbols import latent_to_symbols
 from diffair.models.distributed import Workers
-from diffair.testbed.images import check_image
+from diffair.testbed.images import crop_images, pad_images
 from diffair.testbed.loopback import (by_transmitter, default_receivers, sinr_of, sir_for_sinr,
                                       through_phy)
 from diffair.testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
@@ -70,7 +70,7 @@ def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Te
             warnings.simplefilter("always")
             decoded, latent = receiver(obs)
         scores[name]["warnings"].update(str(w.message) for w in caught)
-        decoded = decoded.clamp(0, 1).permute(0, 2, 3, 1).numpy()
+        decoded = crop_images(decoded.clamp(0, 1), tuple(x.shape[-2:])).permute(0, 2, 3, 1).numpy()
         for i in range(len(x)):
             scores[name]["psnr_db"].append(psnr_db(reference[i], decoded[i]))
             scores[name]["ssim"].append(ssim(reference[i], decoded[i]))
@@ -128,13 +128,14 @@ def _shared_out(points: int, images: int, batch: int, compute: Callable[[int, in
     return [[results[(point, start)] for start in starts] for point in range(points)]
 
 
-def _batch_scores(senders, receivers, x, start, snr_db, channel, options, fmt) -> dict:
+def _batch_scores(senders, receivers, x, coded, start, snr_db, channel, options, fmt) -> dict:
     """Per-image scores of every receiver for the images ``x`` (the sweep's images from
-    ``start`` on), sent as one payload per transmitter."""
+    ``start`` on), sent as one payload per transmitter; ``coded[transmitter]``: the same images
+    padded to that transmitter's multiple."""
     scores = _new_scores(receivers)
     for transmitter, names in by_transmitter(receivers).items():
         with torch.no_grad():
-            sent, reference = senders[transmitter].encode(x)
+            sent, reference = senders[transmitter].encode(coded[transmitter])
             symbols = latent_to_symbols(sent)
             if options.genie:
                 generator = torch.Generator().manual_seed(options.seed + start)
@@ -231,6 +232,7 @@ def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = W
     fmt = FrameFormat()
     points = [(c, s) for c in options.channels for s in options.snr_db]
     setups: dict[str, tuple[dict, dict]] = {}
+    padded: dict[int, torch.Tensor] = {}  # the images padded to each codec multiple (any size goes)
 
     def compute(point: int, start: int) -> dict:
         channel, snr_db = points[point]
@@ -238,11 +240,13 @@ def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = W
             names = list(options.receivers) or default_receivers(channel, "plain", options.weights)
             senders = {t: registry.build_transmitter(t, channel, options.weights) for t in by_transmitter(names)}
             for sender in senders.values():
-                check_image(uint8[0], str(options.data), sender.multiple)
+                if sender.multiple not in padded:
+                    padded[sender.multiple] = to_tensor_batch(pad_images(uint8, str(options.data), sender.multiple))
             setups[channel] = ({n: registry.build(n, channel, options.steps, options.weights) for n in names}, senders)
         receivers, senders = setups[channel]
-        return _batch_scores(senders, receivers, images[start:start + options.batch], start, snr_db, channel, options,
-                             fmt)
+        batch = slice(start, start + options.batch)
+        coded = {t: padded[sender.multiple][batch] for t, sender in senders.items()}
+        return _batch_scores(senders, receivers, images[batch], coded, start, snr_db, channel, options, fmt)
 
     per_point = _shared_out(len(points), len(images), options.batch, compute, workers, progress)
     if per_point is None:

@@ -51,10 +51,24 @@ def test_lost_frames_are_reported_and_the_image_still_decodes(weights, tmp_path,
     assert summary["erased_symbols"] > 0 and np.isfinite(summary["receivers"]["jscc"]["psnr_db"])
 
 
+def test_an_image_of_any_size_goes_through_padded_and_cropped_back(weights, tmp_path, capsys):
+    """A 61 x 43 photo (sides no multiple of 4, like Kodak-style 640 x 427 ones): reflect-padded
+    to 64 x 44 for the codec, decoded, cropped back to 61 x 43 for the metrics and the PNGs."""
+    image = (np.random.default_rng(1).random((43, 61, 3)) * 255).astype(np.uint8)
+    Image.fromarray(image).save(tmp_path / "odd.png")
+    out = tmp_path / "r"
+    assert main(["loopback", "--image", str(tmp_path / "odd.png"), "--receivers", "jscc", "--genie",
+                 "--weights", str(weights), "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["image_shape"] == [43, 61, 3] and summary["symbols"] == 16 // 2 * 11 * 16
+    assert np.isfinite(summary["receivers"]["jscc"]["psnr_db"])
+    assert np.asarray(Image.open(out / "jscc.png")).shape == (43, 61, 3)
+
+
 def test_bad_images_and_missing_weights_are_clear_errors(weights, tmp_path, capsys):
-    Image.fromarray(np.zeros((30, 30, 3), np.uint8)).save(tmp_path / "odd.png")
-    assert main(["loopback", "--image", str(tmp_path / "odd.png"), "--weights", str(weights)]) == 2
-    assert "multiples of 4" in capsys.readouterr().err
+    Image.fromarray(np.zeros((3, 30, 3), np.uint8)).save(tmp_path / "thin.png")
+    assert main(["loopback", "--image", str(tmp_path / "thin.png"), "--weights", str(weights)]) == 2
+    assert "at least 4 pixels" in capsys.readouterr().err
     (tmp_path / "bad.png").write_bytes(b"nope")
     assert main(["loopback", "--image", str(tmp_path / "bad.png"), "--weights", str(weights)]) == 2
     assert "cannot read image" in capsys.readouterr().err
@@ -81,11 +95,19 @@ def test_sweep_writes_csv_json_and_plot(weights, tmp_path, capsys):
                  "--out", str(out), "--json", "--receivers", "jscc"]) == 0
 
 
-def test_check_image_names_the_fix():
-    from diffair.testbed.images import check_image
+def test_padding_reflects_to_the_multiple_and_cropping_restores_the_image():
+    from diffair.testbed.images import crop_images, pad_images, padded_size
 
-    with pytest.raises(ConfigError, match="crop it to 28 x 28"):
-        check_image(np.zeros((30, 30, 3), np.uint8), "x")
+    image = (np.random.default_rng(2).random((30, 5, 3)) * 255).astype(np.uint8)
+    padded = pad_images(image, "x", 4)
+    assert padded.shape == (32, 8, 3) and padded_size((30, 9), "x", 8) == (32, 16)
+    assert np.array_equal(padded[30, :5], image[28]) and np.array_equal(padded[:30, 5], image[:, 3])  # reflected
+    assert np.array_equal(crop_images(padded, (30, 5)), image)
+    assert pad_images(padded, "x", 4) is padded  # already a multiple: untouched
+    batch = np.stack([image[:4, :4], image[:4, :4]])
+    assert pad_images(batch, "x", 4).shape == (2, 8, 8, 3)  # at least twice the multiple: mirrored
+    with pytest.raises(ConfigError, match="at least 4 pixels"):
+        pad_images(np.zeros((3, 30, 3), np.uint8), "x")
     with pytest.raises(ModelError):
         from diffair.models.registry import build_transmitter
 

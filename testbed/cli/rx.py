@@ -112,7 +112,7 @@ def image_decoding(args: argparse.Namespace):
     """The image decoding rx does for image payloads, or None when no size is known."""
     from diffair.export.receiver_runner import ReceiverRunner
     from diffair.models import registry
-    from diffair.testbed.images import check_size, image_or_builtin
+    from diffair.testbed.images import image_or_builtin, padded_size
     from diffair.testbed.loopback import by_transmitter, default_receivers
     from diffair.testbed.rxtx import ImageDecoding
 
@@ -126,9 +126,8 @@ def image_decoding(args: argparse.Namespace):
     shapes, kinds = {}, {}
     for transmitter, members in by_transmitter(names).items():
         sender = registry.build_transmitter(transmitter, args.channel, weights, scenario)
-        check_size(size, "--reference / --image-size", sender.multiple)
         kind = registry.transmitter_spec(transmitter).payload_kind
-        shapes[kind] = sender.latent_shape(*size)
+        shapes[kind] = sender.latent_shape(*padded_size(size, "--reference / --image-size", sender.multiple))
         kinds |= {name: kind for name in members}
     graphs = (args.images_out or Path("reports/rx")) / "graphs"
     receivers = {n: ReceiverRunner(registry.build(n, args.channel, args.steps, weights, scenario), args.backend, graphs)
