@@ -3,7 +3,8 @@
 The images of one (channel, SNR) point travel in batches of ``batch``, each as one payload
 seeded ``seed + first image``: through the PHY and the loopback channel (default; CFO and
 timing as in ``diffair loopback``), or with ``genie`` over the symbol-level channel with
-perfect CSI (fast). Under torchrun the (point, batch) units are dealt over the ranks and the
+perfect CSI (fast). Every diffusion receiver's row names the strongest non-diffusion receiver
+of its point and its PSNR gain over it (``compare_with_baselines``). Under torchrun the (point, batch) units are dealt over the ranks and the
 per-image scores gathered on rank 0, which writes sweep.csv, sweep.json and sweep.png into
 ``out``: the same numbers as one process.
 
@@ -217,7 +218,7 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True, workers
             point |= {"sinr_db_est": float(np.mean(estimates)), "interferer_cfo_hz": options.interferer_cfo_hz,
                       "sounding_symbols": options.sounding_symbols}
         results += _rows(_merged([scores for scores, _ in batches]), point, len(wanted), options.genie)
-    write_sweep(results, options.out, x_key="sinr_db")
+    write_sweep(compare_with_baselines(results), options.out, x_key="sinr_db")
     return {"results": results}
 
 
@@ -254,8 +255,25 @@ def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = W
     results = []
     for (channel, snr_db), batches in zip(points, per_point):
         results += _rows(_merged(batches), {"channel": channel, "snr_db": snr_db}, len(images), options.genie)
-    write_sweep(results, options.out)
+    write_sweep(compare_with_baselines(results), options.out)
     return {"results": results}
+
+
+def compare_with_baselines(results: list[dict]) -> list[dict]:
+    """Add to each diffusion receiver's row (a receiver with a sampler) the strongest
+    non-diffusion receiver of the same point, ``best_baseline``, and its PSNR gain over it,
+    ``psnr_gain_db`` (negative: it loses). Points without a baseline are left as they are."""
+    point_of = lambda r: tuple((k, r[k]) for k in ("channel", "snr_db", "sinr_db") if k in r)  # noqa: E731
+    for point in dict.fromkeys(point_of(r) for r in results):
+        rows = [r for r in results if point_of(r) == point]
+        baselines = [r for r in rows if registry.spec(r["receiver"]).default_steps is None]
+        if not baselines:
+            continue
+        best = max(baselines, key=lambda r: r["psnr_db"])
+        for row in rows:
+            if registry.spec(row["receiver"]).default_steps is not None:
+                row |= {"best_baseline": best["receiver"], "psnr_gain_db": row["psnr_db"] - best["psnr_db"]}
+    return results
 
 
 def write_sweep(results: list[dict], out: Path, x_key: str = "snr_db") -> None:

@@ -124,3 +124,15 @@ def test_onnxruntime_backend_gives_the_torch_result(weights, tmp_path, capsys):
     for name in ("jscc", "cddm"):
         assert runs["ort"][name]["provider"] == "CPUExecutionProvider"
         assert runs["ort"][name]["psnr_db"] == pytest.approx(runs["torch"][name]["psnr_db"], abs=1e-3)
+
+
+def test_sweep_rows_compare_each_diffusion_receiver_with_the_best_baseline():
+    from diffair.testbed.sweep import compare_with_baselines
+
+    rows = [{"receiver": r, "channel": "rayleigh", "snr_db": s, "psnr_db": p} for r, s, p in [
+        ("jscc", 5.0, 20.0), ("jscc-mmse", 5.0, 21.0), ("cddm", 5.0, 20.5),
+        ("jscc", 10.0, 25.0), ("cddm", 10.0, 25.5)]]
+    compare_with_baselines(rows)
+    assert rows[2]["best_baseline"] == "jscc-mmse" and rows[2]["psnr_gain_db"] == pytest.approx(-0.5)
+    assert rows[4]["best_baseline"] == "jscc" and rows[4]["psnr_gain_db"] == pytest.approx(0.5)
+    assert "psnr_gain_db" not in rows[0] and "psnr_gain_db" not in rows[1]
