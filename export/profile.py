@@ -40,17 +40,19 @@ def time_runner(runner, inputs: dict[str, np.ndarray], warmup: int, repeats: int
 
 def run_profile(receiver: str, backends: list[str], steps: list[int], batches: list[int], out: Path,
                 threads: int = 2, warmup: int = 5, repeats: int = 30, channel: str | None = None,
-                progress: bool = False) -> dict:
-    """Every (backend, K, batch) point; writes profile.json and profile.png into ``out``."""
+                progress: bool = False, untrained: bool = False) -> dict:
+    """Every (backend, K, batch) point; writes profile.json and profile.png into ``out``.
+    Missing weights are refused unless ``untrained`` (latency does not depend on the values,
+    but a record of untrained networks should be asked for, and it says so)."""
     from tqdm import tqdm
 
     torch.set_num_threads(threads)
     out = Path(out)
-    results, untrained = [], False
+    results, used_untrained = [], False
     choices = [RunnerChoice.parse(b, threads) for b in backends]
     channel = channel or default_channel(receiver)
     for k in tqdm(steps, desc="profile (steps)", disable=not progress):
-        graphs, untrained = receiver_graphs(receiver, channel, k, untrained=True)
+        graphs, used_untrained = receiver_graphs(receiver, channel, k, untrained=untrained)
         whole = graphs[-1]  # the whole receiver
         onnx_path = out / "onnx" / f"{whole.name}.onnx"
         if any(c.needs_onnx for c in choices):
@@ -65,7 +67,7 @@ def run_profile(receiver: str, backends: list[str], steps: list[int], batches: l
                                 "batch": batch, "p50_ms": float(np.percentile(ms, 50)),
                                 "p99_ms": float(np.percentile(ms, 99)),
                                 "images_per_s": float(batch / np.percentile(ms, 50) * 1e3)})
-    record = {"results": results, "per_step_ms": per_step_cost(results), "untrained_weights": untrained,
+    record = {"results": results, "per_step_ms": per_step_cost(results), "untrained_weights": used_untrained,
               "config": {"receiver": receiver, "image_side": IMAGE_SIDE, "threads": threads, "warmup": warmup,
                          "repeats": repeats, "channel": channel},
               "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),

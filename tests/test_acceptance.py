@@ -1,8 +1,9 @@
 """Acceptance figures of the shipped weights on the real evaluation images (issue 3).
 
-They read ../shared/data (CI has it beside the checkout) and skip, with the reason, where it
-is missing."""
+They read the data folder named by $DIFFAIR_DATA (default ../shared/data, which CI has beside
+the checkout) and skip, with the reason, where it is missing."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from diffair.models.registry import WEIGHTS_DIR
 from diffair.testbed.sweep import SweepOptions, run_sweep
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10" / "cifar10_lossless_subset.npz"
+DATA_DIR = Path(os.environ.get("DIFFAIR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = DATA_DIR / "cifar10" / "cifar10_lossless_subset.npz"
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"evaluation images not found at {DATA}")
 CDDM = WEIGHTS_DIR / "cddm_codec_rayleigh.safetensors"
 needs_cddm = pytest.mark.skipif(not CDDM.exists(), reason=f"trained CDDM receiver not found at {CDDM}")

@@ -166,6 +166,18 @@ def test_profile_record(tmp_path):
     saved = json.loads((tmp_path / "profile.json").read_text())
     assert saved["machine"]["cores"] >= 1 and (tmp_path / "profile.png").exists()
     assert all(r["p99_ms"] >= r["p50_ms"] > 0 for r in record["results"])
+    assert record["untrained_weights"] is False
+
+
+def test_profile_refuses_missing_weights_unless_asked_for_untrained_networks(tmp_path):
+    from diffair.dsp.errors import ModelError
+    from diffair.export.profile import run_profile
+
+    with pytest.raises(ModelError, match="cddm_denoiser_awgn"):  # no CDDM for AWGN is shipped
+        run_profile("cddm", ["torch"], [1], [1], tmp_path, threads=1, warmup=1, repeats=2, channel="awgn")
+    record = run_profile("cddm", ["torch"], [1], [1], tmp_path, threads=1, warmup=1, repeats=2, channel="awgn",
+                         untrained=True)
+    assert record["untrained_weights"] is True
 
 
 def _randomized(module):

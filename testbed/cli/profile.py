@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=COUNT, default=2)
     p.add_argument("--repeats", type=COUNT, default=50)
     p.add_argument("--out", type=Path, default=Path("reports/profile"))
+    p.add_argument("--untrained", action="store_true",
+                   help="profile untrained networks where weights are missing (latency only; the record says so)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)
 
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from diffair.export.profile import run_profile
 
     record = run_profile(args.receiver, list(args.backend), args.steps, args.batch, args.out, threads=args.threads,
-                         repeats=args.repeats, progress=not args.json)
+                         repeats=args.repeats, progress=not args.json, untrained=args.untrained)
     if args.json:
         print(json.dumps(record))
         return 0
