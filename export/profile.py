@@ -19,6 +19,8 @@ import torch
 from diffair.export.build import default_channel, receiver_graphs
 from diffair.export.onnx_export import as_numpy, export_graph
 from diffair.export.runners import RunnerChoice, make_runner
+from diffair.models import registry
+from diffair.models.provenance import provenance, weights_used
 
 IMAGE_SIDE = 32
 """Profiles run CIFAR-size images (32 x 32, latent 16 x 8 x 8)."""
@@ -68,6 +70,7 @@ def run_profile(receiver: str, backends: list[str], steps: list[int], batches: l
                                 "p99_ms": float(np.percentile(ms, 99)),
                                 "images_per_s": float(batch / np.percentile(ms, 50) * 1e3)})
     record = {"results": results, "per_step_ms": per_step_cost(results), "untrained_weights": used_untrained,
+              "provenance": provenance(None, weights_used([receiver], channel, registry.spec(receiver).scenarios[0])),
               "config": {"receiver": receiver, "image_side": IMAGE_SIDE, "threads": threads, "warmup": warmup,
                          "repeats": repeats, "channel": channel},
               "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),

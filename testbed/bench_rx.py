@@ -25,6 +25,7 @@ from diffair.dsp.frame import SOUNDING_SYMBOLS, FrameFormat
 from diffair.dsp.header import PayloadKind
 from diffair.dsp.packetizer import Reassembler
 from diffair.dsp.receiver import OfdmReceiver
+from diffair.models.provenance import provenance, weights_used
 from diffair.radio.loopback import LoopbackRadio
 from diffair.radio.memory import MemoryRadio
 from diffair.radio.ring import RingReader
@@ -155,8 +156,13 @@ def run_bench_rx(options: BenchRxOptions, progress: bool = True) -> dict:
         started = time.perf_counter()
         results.append(bench_one(name, backend, channel, scenario, stream, shape, kind, options, formats[scenario]))
         results[-1]["bench_s"] = time.perf_counter() - started
+    used: dict[str, str] = {}
+    for (transmitter, channel, scenario) in streams:
+        names = [n for n in options.receivers if registry.spec(n).transmitter == transmitter]
+        used |= weights_used(names, channel, scenario, weights)
     return {"sample_rate_hz": options.sample_rate_hz, "fft_size": options.fft_size, "images": options.images,
             "image_side": options.side, "results": results,
+            "provenance": provenance(None, used, Path(options.image) if options.image else None),
             "payload_kind": {t: PayloadKind(k).name for (t, _, _), (_, _, k) in streams.items()},
             "machine": {"cpu": platform.processor() or platform.machine(), "cores": len(os.sched_getaffinity(0)),
                         "threads": options.threads, "torch": torch.__version__}}

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
 import time
 import warnings
 from dataclasses import asdict, dataclass
@@ -40,6 +39,7 @@ from diffair.models.channels import EqualizedSymbols, transmit
 from diffair.models.data import load_image, to_tensor_batch
 from diffair.models.interference import InterferedSymbols, interference_amplitude
 from diffair.models.observation import InterferedObservation, LatentObservation
+from diffair.models.provenance import provenance, weights_used
 from diffair.models.symbols import latent_to_symbols
 from diffair.radio.channel import ChannelConfig
 from diffair.radio.interferer import Interferer, SynchronousInterferer
@@ -304,21 +304,6 @@ def _timed_decode(receiver: ReceiverRunner, obs: LatentObservation, image: np.nd
     return row, (estimate, latent[0].numpy() if sent.shape == latent.shape else None)
 
 
-def _provenance() -> dict:
-    from importlib import metadata
-
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
-    except (OSError, subprocess.TimeoutExpired):
-        commit = None
-    try:
-        version = metadata.version("diffair")
-    except metadata.PackageNotFoundError:
-        version = None
-    return {"diffair_version": version, "git_commit": commit}
-
-
 def write_report(options: LoopbackOptions, image: np.ndarray, outputs: dict, obs: LatentObservation,
                  summary: dict) -> None:
     """original.png, one PNG per receiver, comparison.png, constellation.png, config.json, summary.json."""
@@ -359,6 +344,10 @@ def write_report(options: LoopbackOptions, image: np.ndarray, outputs: dict, obs
     fig.tight_layout()
     fig.savefig(out / "constellation.png", dpi=120)
     plt.close(fig)
-    config = {**{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()}, **_provenance()}
+    weights = weights_used(summary["receivers"], options.channel,
+                           "interference" if summary["interferer"] == "sync" else "plain", options.weights)
+    origin = provenance(options.seed, weights, options.image)
+    config = {**{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()}, **origin}
+    summary["provenance"] = origin
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

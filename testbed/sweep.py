@@ -33,10 +33,11 @@ from diffair.dsp.frame import SOUNDING_SYMBOLS, FrameFormat
 from diffair.models import registry
 from diffair.models.channels import EqualizedSymbols, transmit
 from diffair.models.data import load_images, to_tensor_batch
+from diffair.models.distributed import Workers
 from diffair.models.interference import INTERFERER_CLASSES, SIGNAL_CLASSES, InterferedSymbols, transmit_interfered
 from diffair.models.observation import InterferedObservation, LatentObservation
+from diffair.models.provenance import provenance, weights_used
 from diffair.models.symbols import latent_to_symbols
-from diffair.models.distributed import Workers
 from diffair.testbed.images import crop_images, pad_images
 from diffair.testbed.loopback import (by_transmitter, default_receivers, sinr_of, sir_for_sinr,
                                       through_phy)
@@ -218,8 +219,9 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True, workers
             point |= {"sinr_db_est": float(np.mean(estimates)), "interferer_cfo_hz": options.interferer_cfo_hz,
                       "sounding_symbols": options.sounding_symbols}
         results += _rows(_merged([scores for scores, _ in batches]), point, len(wanted), options.genie)
-    write_sweep(compare_with_baselines(results), options.out, x_key="sinr_db")
-    return {"results": results}
+    origin = _origin(options, "interference")
+    write_sweep(compare_with_baselines(results), options.out, x_key="sinr_db", origin=origin)
+    return {"results": results, "provenance": origin}
 
 
 def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = Workers()) -> dict:
@@ -255,8 +257,9 @@ def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = W
     results = []
     for (channel, snr_db), batches in zip(points, per_point):
         results += _rows(_merged(batches), {"channel": channel, "snr_db": snr_db}, len(images), options.genie)
-    write_sweep(compare_with_baselines(results), options.out)
-    return {"results": results}
+    origin = _origin(options, "plain")
+    write_sweep(compare_with_baselines(results), options.out, origin=origin)
+    return {"results": results, "provenance": origin}
 
 
 def compare_with_baselines(results: list[dict]) -> list[dict]:
@@ -276,7 +279,17 @@ def compare_with_baselines(results: list[dict]) -> list[dict]:
     return results
 
 
-def write_sweep(results: list[dict], out: Path, x_key: str = "snr_db") -> None:
+def _origin(options: SweepOptions, scenario: str) -> dict:
+    """The sweep's provenance: command, commit, seed, the weights of every receiver asked for
+    (or by default) on every channel, the data's checksum."""
+    weights: dict[str, str] = {}
+    for channel in options.channels:
+        names = list(options.receivers) or default_receivers(channel, scenario, options.weights)
+        weights |= weights_used(names, channel, scenario, options.weights)
+    return provenance(options.seed, weights, options.data)
+
+
+def write_sweep(results: list[dict], out: Path, x_key: str = "snr_db", origin: dict | None = None) -> None:
     """sweep.csv, sweep.json and sweep.png (each metric against ``x_key``, one line per
     receiver, channel and other swept value)."""
     import matplotlib
@@ -290,7 +303,7 @@ def write_sweep(results: list[dict], out: Path, x_key: str = "snr_db") -> None:
         writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in results for k in r)))
         writer.writeheader()
         writer.writerows(results)
-    (out / "sweep.json").write_text(json.dumps({"results": results}, indent=2) + "\n")
+    (out / "sweep.json").write_text(json.dumps({"results": results, "provenance": origin}, indent=2) + "\n")
     fig, axes = plt.subplots(1, 4, figsize=(18, 4))
     for metric, ax in zip(("psnr_db", "ssim", "ms_ssim", "latent_mse_db"), axes):
         line_of = lambda r: (r["receiver"], r["channel"]) + (() if x_key == "snr_db" else (r["snr_db"],))  # noqa: E731

@@ -38,7 +38,9 @@ def test_loopback_writes_a_report(weights, tmp_path, capsys):
                  "summary.json"):
         assert (out / name).exists(), name
     config = json.loads((out / "config.json").read_text())
-    assert config["seed"] == 0 and "git_commit" in config
+    assert config["seed"] == 0 and "git_commit" in config and config["command"].startswith("diffair loopback")
+    assert set(config["weights_sha256"]) == {"jscc_awgn_c16", "cddm_denoiser_awgn", "cddm_codec_awgn"}
+    assert all(len(h) == 64 for h in config["weights_sha256"].values())
 
 
 def test_lost_frames_are_reported_and_the_image_still_decodes(weights, tmp_path, capsys):
@@ -91,6 +93,11 @@ def test_sweep_writes_csv_json_and_plot(weights, tmp_path, capsys):
     assert jscc[10.0]["latent_mse_db"] < jscc[0.0]["latent_mse_db"] - 5  # the channel got 10 dB better
     for name in ("sweep.csv", "sweep.json", "sweep.png"):
         assert (out / name).exists()
+    origin = json.loads((out / "sweep.json").read_text())["provenance"]
+    from diffair.models.provenance import file_sha256
+
+    assert origin["data_sha256"] == file_sha256(data) and origin["seed"] == 0
+    assert set(origin["weights_sha256"]) == {"jscc_awgn_c16", "cddm_denoiser_awgn", "cddm_codec_awgn"}
     assert main(["sweep", "--data", str(data), "--genie", "--snr-db", "5", "--weights", str(weights),
                  "--out", str(out), "--json", "--receivers", "jscc"]) == 0
 

@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as done:  # argparse has printed the usage error (exit 2) or the help (exit 0)
         return int(done.code or 0)
+    from diffair.models import provenance
+
+    provenance.COMMAND_LINE[:] = ["diffair", *argv]  # what the result JSONs say produced them
     try:
         return args.handler(args)
     except ConfigError as err:  # a value the command refused
