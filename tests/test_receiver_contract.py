@@ -83,7 +83,7 @@ def test_the_registry_lists_the_shipped_receivers(capsys):
 
 
 def test_unknown_names_are_refused_with_the_known_ones(capsys):
-    with pytest.raises(ConfigError, match="expected one of jscc, cddm"):
+    with pytest.raises(ConfigError, match="expected one of jscc, jscc-mmse, cddm"):
         registry.spec("nonesuch")
     assert main(["export", "--receiver", "nonesuch"]) == 2
     assert "unknown receiver 'nonesuch'" in capsys.readouterr().err
