@@ -14,9 +14,10 @@ from diffair.models.jscc import DeepJSCC, JSCCConfig
 
 class JSCCTransmitter(Transmitter):
     """A deep-JSCC codec's encoder: image ``[B, 3, H, W]`` -> latent ``[B, C, H/4, W/4]``, sent as
-    it is and scored against itself."""
+    it is and scored against itself. Image sides are multiples of 8, not just the encoder's 4:
+    the latent denoisers of CDDM and ICDM halve it once, so its sides must be even."""
 
-    multiple = 4
+    multiple = 8
 
     def __init__(self, codec: DeepJSCC):
         self.codec = codec

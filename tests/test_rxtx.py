@@ -103,7 +103,7 @@ def test_an_image_goes_over_the_air_and_is_decoded(tmp_path, capsys):
     assert payload["complete"] and payload["erased_symbols"] == 0
     assert payload["receivers"]["jscc"]["psnr_db"] > 18
     assert (tmp_path / "images" / "payload1_jscc.png").exists()
-    # a side under the codec's 4 pixels (other sizes are padded to its multiple and cropped back)
+    # a side under the transmitter's 8 pixels (other sizes are padded to its multiple and cropped back)
     assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--image-size", "3x9"]) == 2
     assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--image-size", "64x64",
                  "--receivers", "jscc", "--json"]) == 0
