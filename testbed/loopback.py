@@ -44,6 +44,7 @@ from diffair.models.symbols import latent_to_symbols
 from diffair.radio.channel import ChannelConfig
 from diffair.radio.interferer import Interferer, SynchronousInterferer
 from diffair.radio.loopback import LoopbackRadio
+from diffair.testbed.baselines import versus_best_baseline
 from diffair.testbed.images import builtin_image, crop_images, interferer_image, pad_images, save_png
 from diffair.testbed.metrics import latent_mse_db, psnr_db, ssim
 from diffair.testbed.rxtx import interferer_payload
@@ -271,6 +272,8 @@ def run_loopback(options: LoopbackOptions, monitor=None) -> dict:
                 results[name]["frames_ok"] = link["frames_ok"]
                 if monitor is not None:
                     monitor.on_image(name, outputs[name][0], results[name]["psnr_db"])
+    for name, comparison in versus_best_baseline({n: r["psnr_db"] for n, r in results.items()}).items():
+        results[name] |= comparison
     link = links[0]
     summary = {"receivers": results, "snr_db_true": options.snr_db, "sir_db": options.sir_db, "interferer": kind,
                "sinr_db_true": sinr_of(options.snr_db, options.sir_db), "snr_db_est": link["snr_db_est"],

@@ -38,6 +38,7 @@ from diffair.models.interference import INTERFERER_CLASSES, SIGNAL_CLASSES, Inte
 from diffair.models.observation import InterferedObservation, LatentObservation
 from diffair.models.provenance import provenance, weights_used
 from diffair.models.symbols import latent_to_symbols
+from diffair.testbed.baselines import versus_best_baseline
 from diffair.testbed.images import crop_images, pad_images
 from diffair.testbed.loopback import (by_transmitter, default_receivers, sinr_of, sir_for_sinr,
                                       through_phy)
@@ -263,19 +264,14 @@ def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = W
 
 
 def compare_with_baselines(results: list[dict]) -> list[dict]:
-    """Add to each diffusion receiver's row (a receiver with a sampler) the strongest
-    non-diffusion receiver of the same point, ``best_baseline``, and its PSNR gain over it,
-    ``psnr_gain_db`` (negative: it loses). Points without a baseline are left as they are."""
+    """Add to each diffusion receiver's row the strongest non-diffusion receiver of the same
+    point, ``best_baseline``, and its PSNR gain over it, ``psnr_gain_db`` (negative: it loses);
+    points without a baseline are left as they are (testbed.baselines)."""
     point_of = lambda r: tuple((k, r[k]) for k in ("channel", "snr_db", "sinr_db") if k in r)  # noqa: E731
     for point in dict.fromkeys(point_of(r) for r in results):
-        rows = [r for r in results if point_of(r) == point]
-        baselines = [r for r in rows if registry.spec(r["receiver"]).default_steps is None]
-        if not baselines:
-            continue
-        best = max(baselines, key=lambda r: r["psnr_db"])
-        for row in rows:
-            if registry.spec(row["receiver"]).default_steps is not None:
-                row |= {"best_baseline": best["receiver"], "psnr_gain_db": row["psnr_db"] - best["psnr_db"]}
+        rows = {r["receiver"]: r for r in results if point_of(r) == point}
+        for name, comparison in versus_best_baseline({n: r["psnr_db"] for n, r in rows.items()}).items():
+            rows[name] |= comparison
     return results
 
 

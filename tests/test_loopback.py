@@ -32,6 +32,9 @@ def test_loopback_writes_a_report(weights, tmp_path, capsys):
     assert set(summary["receivers"]) == {"jscc", "cddm"}
     for r in summary["receivers"].values():
         assert np.isfinite(r["psnr_db"]) and 0 <= r["ssim"] <= 1 and r["latency_ms"] > 0
+    cddm, jscc = summary["receivers"]["cddm"], summary["receivers"]["jscc"]
+    assert cddm["best_baseline"] == "jscc" and cddm["psnr_gain_db"] == pytest.approx(cddm["psnr_db"] - jscc["psnr_db"])
+    assert "psnr_gain_db" not in jscc
     assert summary["frames_ok"] == summary["frames_sent"] and summary["erased_symbols"] == 0
     assert abs(summary["snr_db_est"] - 10) < 1.5 and abs(summary["cfo_hz_est"] - 30e3) < 500
     for name in ("original.png", "jscc.png", "cddm.png", "comparison.png", "constellation.png", "config.json",

@@ -63,10 +63,12 @@ def summary_text(summary: dict, out: Path) -> str:
     lines = [f"{summary['channel']} at {summary['snr_db_true']:g} dB{' (genie)' if summary['genie'] else ''}"
              f"{interference}: {summary['frames_ok']}/{summary['frames_sent']} frames{snr}, CFO estimate "
              f"{fmt(summary['cfo_hz_est'], '.0f')} Hz, {summary['erased_symbols']} erased symbols",
-             f"{'receiver':>10} {'PSNR dB':>8} {'SSIM':>6} {'latent MSE dB':>14} {'latency ms':>11}  backend"]
+             f"{'receiver':>10} {'PSNR dB':>8} {'SSIM':>6} {'latent MSE dB':>14} {'latency ms':>11}  "
+             f"{'vs best baseline':<22} backend"]
     for name, r in summary["receivers"].items():
+        versus = f"{r['psnr_gain_db']:+6.2f} dB ({r['best_baseline']})" if "psnr_gain_db" in r else "-"
         lines.append(f"{name:>10} {r['psnr_db']:8.2f} {r['ssim']:6.3f} {r['latent_mse_db']:14.2f} "
-                     f"{r['latency_ms']:11.1f}  {r['backend']} ({r['provider']})")
+                     f"{r['latency_ms']:11.1f}  {versus:<22} {r['backend']} ({r['provider']})")
     for name, r in summary["receivers"].items():
         lines += [f"warning, {name}: {message}" for message in r.get("warnings", [])]
     stages = ", ".join(f"{k} {v:.1f} ms" for k, v in summary["latency_ms"].items())
