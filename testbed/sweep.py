@@ -4,7 +4,7 @@ The images of one (channel, SNR) point travel in batches of ``batch``, each as o
 seeded ``seed + first image``: through the PHY and the loopback channel (default; CFO and
 timing as in ``diffair loopback``), or with ``genie`` over the symbol-level channel with
 perfect CSI (fast). Every diffusion receiver's row names the strongest non-diffusion receiver
-of its point and its PSNR gain over it (``compare_with_baselines``). Under torchrun the (point, batch) units are dealt over the ranks and the
+of its point, its PSNR gain over it and the gain's paired bootstrap 95% CI (``compare_point``). Under torchrun the (point, batch) units are dealt over the ranks and the
 per-image scores gathered on rank 0, which writes sweep.csv, sweep.json and sweep.png into
 ``out``: the same numbers as one process.
 
@@ -38,7 +38,7 @@ from diffair.models.interference import INTERFERER_CLASSES, SIGNAL_CLASSES, Inte
 from diffair.models.observation import InterferedObservation, LatentObservation
 from diffair.models.provenance import provenance, weights_used
 from diffair.models.symbols import latent_to_symbols
-from diffair.testbed.baselines import versus_best_baseline
+from diffair.testbed.baselines import paired_ci95, versus_best_baseline
 from diffair.testbed.images import crop_images, pad_images
 from diffair.testbed.loopback import (by_transmitter, default_receivers, sinr_of, sir_for_sinr,
                                       through_phy)
@@ -219,9 +219,10 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True, workers
         if estimates:
             point |= {"sinr_db_est": float(np.mean(estimates)), "interferer_cfo_hz": options.interferer_cfo_hz,
                       "sounding_symbols": options.sounding_symbols}
-        results += _rows(_merged([scores for scores, _ in batches]), point, len(wanted), options.genie)
+        scores = _merged([scores for scores, _ in batches])
+        results += compare_point(_rows(scores, point, len(wanted), options.genie), scores)
     origin = _origin(options, "interference")
-    write_sweep(compare_with_baselines(results), options.out, x_key="sinr_db", origin=origin)
+    write_sweep(results, options.out, x_key="sinr_db", origin=origin)
     return {"results": results, "provenance": origin}
 
 
@@ -257,22 +258,24 @@ def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = W
         return {"results": []}
     results = []
     for (channel, snr_db), batches in zip(points, per_point):
-        results += _rows(_merged(batches), {"channel": channel, "snr_db": snr_db}, len(images), options.genie)
+        scores = _merged(batches)
+        results += compare_point(_rows(scores, {"channel": channel, "snr_db": snr_db}, len(images), options.genie),
+                                 scores)
     origin = _origin(options, "plain")
-    write_sweep(compare_with_baselines(results), options.out, origin=origin)
+    write_sweep(results, options.out, origin=origin)
     return {"results": results, "provenance": origin}
 
 
-def compare_with_baselines(results: list[dict]) -> list[dict]:
-    """Add to each diffusion receiver's row the strongest non-diffusion receiver of the same
-    point, ``best_baseline``, and its PSNR gain over it, ``psnr_gain_db`` (negative: it loses);
-    points without a baseline are left as they are (testbed.baselines)."""
-    point_of = lambda r: tuple((k, r[k]) for k in ("channel", "snr_db", "sinr_db") if k in r)  # noqa: E731
-    for point in dict.fromkeys(point_of(r) for r in results):
-        rows = {r["receiver"]: r for r in results if point_of(r) == point}
-        for name, comparison in versus_best_baseline({n: r["psnr_db"] for n, r in rows.items()}).items():
-            rows[name] |= comparison
-    return results
+def compare_point(rows: list[dict], scores: dict) -> list[dict]:
+    """Add to each diffusion receiver's row of one point the strongest non-diffusion receiver
+    of that point, ``best_baseline``, its PSNR gain over it, ``psnr_gain_db`` (negative: it
+    loses), and the paired bootstrap 95% CI of that gain over the point's images,
+    ``psnr_gain_ci95_db``; ``scores``: the point's per-image scores by receiver."""
+    by_name = {r["receiver"]: r for r in rows}
+    for name, comparison in versus_best_baseline({n: r["psnr_db"] for n, r in by_name.items()}).items():
+        gain = np.subtract(scores[name]["psnr_db"], scores[comparison["best_baseline"]]["psnr_db"])
+        by_name[name] |= comparison | {"psnr_gain_ci95_db": list(paired_ci95(gain))}
+    return rows
 
 
 def _origin(options: SweepOptions, scenario: str) -> dict:

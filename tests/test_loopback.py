@@ -137,12 +137,18 @@ def test_onnxruntime_backend_gives_the_torch_result(weights, tmp_path, capsys):
 
 
 def test_sweep_rows_compare_each_diffusion_receiver_with_the_best_baseline():
-    from diffair.testbed.sweep import compare_with_baselines
+    from diffair.testbed.baselines import paired_ci95
+    from diffair.testbed.sweep import compare_point
 
-    rows = [{"receiver": r, "channel": "rayleigh", "snr_db": s, "psnr_db": p} for r, s, p in [
-        ("jscc", 5.0, 20.0), ("jscc-mmse", 5.0, 21.0), ("cddm", 5.0, 20.5),
-        ("jscc", 10.0, 25.0), ("cddm", 10.0, 25.5)]]
-    compare_with_baselines(rows)
-    assert rows[2]["best_baseline"] == "jscc-mmse" and rows[2]["psnr_gain_db"] == pytest.approx(-0.5)
-    assert rows[4]["best_baseline"] == "jscc" and rows[4]["psnr_gain_db"] == pytest.approx(0.5)
+    per_image = {"jscc": [20.0, 21.0, 22.0, 23.0], "jscc-mmse": [21.0, 22.0, 23.0, 24.0],
+                 "cddm": [20.5, 21.5, 22.5, 23.5]}
+    scores = {n: {"psnr_db": v} for n, v in per_image.items()}
+    rows = [{"receiver": n, "channel": "rayleigh", "snr_db": 5.0, "psnr_db": float(np.mean(v))}
+            for n, v in per_image.items()]
+    compare_point(rows, scores)
+    cddm = rows[2]
+    assert cddm["best_baseline"] == "jscc-mmse" and cddm["psnr_gain_db"] == pytest.approx(-0.5)
+    assert cddm["psnr_gain_ci95_db"] == pytest.approx([-0.5, -0.5])  # the same gain on every image
     assert "psnr_gain_db" not in rows[0] and "psnr_gain_db" not in rows[1]
+    low, high = paired_ci95(np.random.default_rng(3).normal(0.2, 1.0, 400))
+    assert low < 0.2 < high and high - low == pytest.approx(2 * 1.96 / 20, rel=0.2)  # ~ 1.96 sigma / sqrt(n)
