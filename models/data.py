@@ -96,6 +96,13 @@ def load_images(path: Path, split: str = "test", limit: int | None = None,
     raise ConfigError(f"--data {path}: expected an .npz archive or a folder of images")
 
 
+def held_out(images, count: int):
+    """(training images, the last ``count`` of them as the validation split, at most a tenth):
+    validation carved from the training data, so that the test split stays untouched."""
+    count = min(count, len(images) // 10)
+    return images[:len(images) - count], images[len(images) - count:]
+
+
 def to_tensor_batch(images: np.ndarray):
     """uint8 ``[N, H, W, 3]`` -> float32 torch ``[N, 3, H, W]`` in [0, 1]."""
     import torch

@@ -85,7 +85,7 @@ def test_the_mmse_baseline_trains_on_held_out_validation_and_decodes_y_as_it_is(
     from diffair.models.observation import LatentObservation
     from diffair.models.receivers import JSCCReceiver
     from diffair.models.symbols import snr_map_db
-    from diffair.models.training.baseline import held_out
+    from diffair.models.data import held_out
 
     out = tmp_path / "run"
     assert main(["train", "jscc", "--data", str(tiny_npz), "--out", str(out), "--epochs", "1", "--channels", "8"]) == 0

@@ -20,7 +20,7 @@ import torch
 from diffair.models.baselines import mmse_codec_name
 from diffair.models.channels import transmit
 from diffair.models.checkpoint import load_model
-from diffair.models.data import load_images, to_tensor_batch
+from diffair.models.data import held_out, load_images, to_tensor_batch
 from diffair.models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder, unbiased
 from diffair.models.observation import LatentObservation
 from diffair.models.symbols import latent_to_symbols
@@ -47,12 +47,6 @@ class TrainMMSEOptions:
     seed: int = 0
     threads: int = 1
     control: RunControl = RunControl()
-
-
-def held_out(images: torch.Tensor, count: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(training images, the last ``count`` as the validation split; at most a tenth)."""
-    count = min(count, len(images) // 10)
-    return images[:len(images) - count], images[len(images) - count:]
 
 
 def _observe(codec: DeepJSCC, x: torch.Tensor, snr_db: torch.Tensor, channel: str,

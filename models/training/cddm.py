@@ -21,7 +21,7 @@ import torch
 
 from diffair.models.channels import transmit
 from diffair.models.checkpoint import load_model
-from diffair.models.data import load_images, to_tensor_batch
+from diffair.models.data import held_out, load_images, to_tensor_batch
 from diffair.models.denoiser import DenoiserConfig, LatentUNet
 from diffair.models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder
 from diffair.models.observation import LatentObservation
@@ -94,10 +94,15 @@ def _frozen_codec(options: TrainCDDMOptions) -> DeepJSCC:
 
 
 def _images(options: TrainCDDMOptions) -> tuple[torch.Tensor, torch.Tensor]:
-    """(the training images, up to ``--limit``; 512 validation images), on the run's device."""
+    """(the training images, up to ``--limit``; 512 validation images: ``val_data``'s test split
+    when given, else held out from the end of the training images), on the run's device."""
     device = options.control.workers.device
-    return (to_tensor_batch(load_images(options.data, "train", limit=options.control.limit)).to(device),
-            to_tensor_batch(load_images(options.val_data or options.data, "test", limit=512)).to(device))
+    images = to_tensor_batch(load_images(options.data, "train", limit=options.control.limit))
+    if options.val_data is not None:
+        val_images = to_tensor_batch(load_images(options.val_data, "test", limit=512))
+    else:
+        images, val_images = held_out(images, 512)
+    return images.to(device), val_images.to(device)
 
 
 def train_denoiser(options: TrainCDDMOptions, name: str, width: int = 64) -> TrainReport:
