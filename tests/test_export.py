@@ -173,9 +173,9 @@ def test_profile_refuses_missing_weights_unless_asked_for_untrained_networks(tmp
     from diffair.dsp.errors import ModelError
     from diffair.export.profile import run_profile
 
-    with pytest.raises(ModelError, match="cddm_denoiser_awgn"):  # no CDDM for AWGN is shipped
-        run_profile("cddm", ["torch"], [1], [1], tmp_path, threads=1, warmup=1, repeats=2, channel="awgn")
-    record = run_profile("cddm", ["torch"], [1], [1], tmp_path, threads=1, warmup=1, repeats=2, channel="awgn",
+    with pytest.raises(ModelError, match="jscc_mmse_awgn"):  # the jscc-mmse baseline ships for Rayleigh only
+        run_profile("jscc-mmse", ["torch"], [1], [1], tmp_path, threads=1, warmup=1, repeats=2, channel="awgn")
+    record = run_profile("jscc-mmse", ["torch"], [1], [1], tmp_path, threads=1, warmup=1, repeats=2, channel="awgn",
                          untrained=True)
     assert record["untrained_weights"] is True
 

@@ -74,7 +74,8 @@ def test_the_registry_lists_the_shipped_receivers(capsys):
     assert {"jscc", "cddm", "icdm", "djscc"} <= set(listed)
     for entry in listed.values():
         assert {"name", "description", "channels", "backends", "transmitter", "default_steps"} <= set(entry)
-    assert listed["jscc"]["channels"] == ["awgn", "rayleigh"] and listed["cddm"]["channels"] == ["rayleigh"]
+    assert listed["jscc"]["channels"] == ["awgn", "rayleigh"]
+    assert listed["jscc-mmse"]["channels"] == ["rayleigh"] and listed["cddm"]["channels"] == ["awgn", "rayleigh"]
     assert listed["djscc"]["transmitter"] == "djscc" and listed["icdm"]["transmitter"] == "jscc"
     assert listed["cddm"]["default_steps"] == 10 and listed["jscc"]["default_steps"] is None
     assert all(e["backends"] == ["torch", "ort", "trt"] for e in listed.values())
