@@ -49,13 +49,13 @@ class Workers:
         dist.gather_object(item, items, dst=0)
         return items
 
-    def broadcast(self, item: Any) -> Any:
-        """Rank 0's ``item`` (picklable) on every rank."""
+    def rank0_says(self, flag: bool) -> bool:
+        """Rank 0's ``flag`` on every rank (one byte broadcast: cheap enough for every step)."""
         if not self.distributed:
-            return item
-        box = [item]
-        dist.broadcast_object_list(box, src=0)
-        return box[0]
+            return flag
+        box = torch.tensor([int(flag)], dtype=torch.uint8, device=self.device)
+        dist.broadcast(box, src=0)
+        return bool(box.item())
 
     def sum(self, value: float) -> float:
         """The sum of ``value`` over all ranks (float64 all-reduce)."""

@@ -41,6 +41,8 @@ from diffair.models.checkpoint import load_training_state, save_training_state, 
 from diffair.models.distributed import Workers
 
 RANK_SEED_STRIDE = 1009
+# DDP's hint about 1x1 convolutions' gradient strides is about speed, not results
+warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
 
 
 @dataclass(frozen=True)
@@ -154,8 +156,6 @@ def run_epochs(module: torch.nn.Module, config: Any, optimizer: torch.optim.Opti
         _restore_rng(rng_states, generator, workers)
         if workers.is_main:
             print(f"resumed {name} at epoch {progress['epoch']} step {progress['step']}", file=control.log, flush=True)
-    # DDP's hint about 1x1 convolutions' gradient strides is about speed, not results
-    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
     trained = _Objective(module, loss)
     step_loss = DistributedDataParallel(trained, gradient_as_bucket_view=True) if workers.distributed else trained
     sampler = DistributedSampler(range(items), num_replicas=workers.world_size, rank=workers.rank, shuffle=True,
@@ -186,7 +186,7 @@ def run_epochs(module: torch.nn.Module, config: Any, optimizer: torch.optim.Opti
             run_steps += 1
             bar.set_postfix(loss=f"{total / (step + 1):.5f}")
             stop = control.stop_after_steps is not None and run_steps >= control.stop_after_steps
-            due = workers.broadcast(time.monotonic() - last_checkpoint >= control.checkpoint_every_s)
+            due = workers.rank0_says(time.monotonic() - last_checkpoint >= control.checkpoint_every_s)
             if (stop or due) and step + 1 < len(batches):
                 # the ranks' mean running loss: on resume every rank starts from it, so that the
                 # epoch's mean (sum over ranks / world size) comes out the same
