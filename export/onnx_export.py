@@ -1,4 +1,5 @@
-"""ONNX export with a sidecar: opset >= 17, dynamic batch, checked by onnx.checker.
+"""ONNX export with a sidecar: opset >= 17, dynamic batch, checked by onnx.checker; transposed
+convolutions are exported in their equal, faster polyphase form (export.rewrite).
 
 ``NAME.onnx`` comes with ``NAME.json``: the graph kind, model configs, K, opset, input and
 output names, the SHA-256 of the weights and of the ONNX file, and the torch version.
@@ -15,6 +16,7 @@ import numpy as np
 import torch
 
 from diffair.dsp.errors import ExportError
+from diffair.export.rewrite import polyphase
 
 MIN_OPSET = 17
 
@@ -48,7 +50,7 @@ def export_graph(graph: torch.nn.Module, example: tuple[torch.Tensor, ...], path
     dynamic = {name: {0: "batch"} for name in (*batch_inputs, *graph.outputs)}
     graph.eval()
     with torch.no_grad():
-        torch.onnx.export(graph, example, str(path), input_names=list(graph.inputs), output_names=list(graph.outputs),
+        torch.onnx.export(polyphase(graph), example, str(path), input_names=list(graph.inputs), output_names=list(graph.outputs),
                           dynamic_axes=dynamic, opset_version=opset, dynamo=False)
     try:
         onnx.checker.check_model(onnx.load(str(path)))

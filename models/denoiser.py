@@ -7,6 +7,11 @@ t is ``[B]`` float steps. Two resolutions (H x W and H/2 x W/2), residual blocks
 GroupNorm, SiLU and an additive timestep embedding; sized to train on two CPU cores
 (about 1.2 M parameters at width 64 for C = 16). ``forward`` takes and returns tensors only,
 so the module exports to ONNX unchanged.
+
+The real-time size (``REALTIME``) folds each 2 x 2 patch of the latent into channels before
+the body (space-to-depth, as patch-based diffusion networks do) and runs one residual block per
+level at width 32: the body then works on H/2 x W/2 and H/4 x W/4 maps, about a tenth of the
+width-64 network's cost on a CPU (docs/benchmarks/realtime.md).
 """
 
 from __future__ import annotations
@@ -17,21 +22,41 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from diffair.dsp.errors import ConfigError
 from diffair.models.config import require_range
 
 
 @dataclass(frozen=True)
 class DenoiserConfig:
-    """channels: latent channels C; width: base feature width; steps: the schedule's T."""
+    """channels: latent channels C; width: base feature width (a multiple of 8, the
+    GroupNorm groups); steps: the schedule's T; patch: the side of the latent patches folded
+    into channels before the body (1: none); blocks: residual blocks per level and side."""
 
     channels: int = 16
     width: int = 64
     steps: int = 1000
+    patch: int = 1
+    blocks: int = 2
 
     def __post_init__(self) -> None:
         require_range("DenoiserConfig", "channels", self.channels, 2, 256)
         require_range("DenoiserConfig", "width", self.width, 8, 1024)
+        if self.width % 8:
+            raise ConfigError(f"DenoiserConfig.width = {self.width} must be a multiple of 8 (GroupNorm groups)")
         require_range("DenoiserConfig", "steps", self.steps, 2, 100_000)
+        require_range("DenoiserConfig", "patch", self.patch, 1, 8)
+        require_range("DenoiserConfig", "blocks", self.blocks, 1, 8)
+
+    @property
+    def multiple(self) -> int:
+        """The latent's sides must be multiples of this (patching, then one 2x downsampling)."""
+        return 2 * self.patch
+
+
+REALTIME = {"width": 32, "patch": 2, "blocks": 1}
+"""The real-time size of a denoiser (the ``-rt`` receivers' networks; module doc)."""
+REALTIME_SUFFIX = "_rt"
+"""Weights of the real-time variants are named ``<name>_rt``."""
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
@@ -63,25 +88,39 @@ class ResBlock(nn.Module):
 
 class UNetBody(nn.Module):
     """The shared two-resolution U-Net: ``run(features [B, inputs * C, H, W], t [B]) -> eps
-    [B, C, H, W]``, where ``inputs`` tensors of C channels are stacked at the stem."""
+    [B, C, H, W]``, where ``inputs`` tensors of C channels are stacked at the stem (H and W
+    multiples of ``config.multiple``)."""
 
     def __init__(self, config: DenoiserConfig, inputs: int):
         super().__init__()
         self.config = config
-        w, c = config.width, config.channels
+        w, c, n = config.width, config.channels * config.patch ** 2, config.blocks
         emb = 4 * w
         self.time_mlp = nn.Sequential(nn.Linear(w, emb), nn.SiLU(), nn.Linear(emb, emb))
         self.stem = nn.Conv2d(inputs * c, w, 3, padding=1)
-        self.down = nn.ModuleList([ResBlock(w, w, emb), ResBlock(w, w, emb)])
+        self.down = nn.ModuleList([ResBlock(w, w, emb) for _ in range(n)])
         self.downsample = nn.Conv2d(w, 2 * w, 3, stride=2, padding=1)
-        self.middle = nn.ModuleList([ResBlock(2 * w, 2 * w, emb), ResBlock(2 * w, 2 * w, emb)])
+        self.middle = nn.ModuleList([ResBlock(2 * w, 2 * w, emb) for _ in range(n)])
         self.upsample = nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1)
-        self.up = nn.ModuleList([ResBlock(2 * w, w, emb), ResBlock(w, w, emb)])
+        self.up = nn.ModuleList([ResBlock(2 * w, w, emb)] + [ResBlock(w, w, emb) for _ in range(n - 1)])
         self.head = nn.Sequential(nn.GroupNorm(8, w), nn.SiLU(), nn.Conv2d(w, c, 3, padding=1))
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
 
+    def fold(self, latent: torch.Tensor) -> torch.Tensor:
+        """``[B, C, H, W] -> [B, C p^2, H/p, W/p]``: each p x p patch into channels (channel c's
+        patch on channels c p^2 ... (c + 1) p^2 - 1, so per-value and per-half channel arithmetic
+        such as a sampler's commutes with it)."""
+        p = self.config.patch
+        return nn.functional.pixel_unshuffle(latent, p) if p > 1 else latent
+
+    def unfold(self, folded: torch.Tensor) -> torch.Tensor:
+        """The inverse of ``fold``."""
+        p = self.config.patch
+        return nn.functional.pixel_shuffle(folded, p) if p > 1 else folded
+
     def run(self, features: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The body on folded features ``[B, inputs * C p^2, H/p, W/p]`` -> folded eps."""
         emb = self.time_mlp(timestep_embedding(t, self.config.width))
         h = self.stem(features)
         for block in self.down:
@@ -104,6 +143,10 @@ class LatentUNet(UNetBody):
         super().__init__(config, inputs=3)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, w_s: torch.Tensor, w_n: torch.Tensor) -> torch.Tensor:
+        return self.unfold(self.folded(self.fold(x_t), t, self.fold(w_s), self.fold(w_n)))
+
+    def folded(self, x_t: torch.Tensor, t: torch.Tensor, w_s: torch.Tensor, w_n: torch.Tensor) -> torch.Tensor:
+        """``forward`` on folded tensors (``fold``): a sampler folds its inputs once, not per step."""
         return self.run(torch.cat([x_t, w_s, torch.log(w_n.clamp_min(1e-4))], dim=1), t)
 
 
@@ -115,4 +158,8 @@ class LatentPrior(UNetBody):
         super().__init__(config, inputs=1)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.unfold(self.run(self.fold(x_t), t))
+
+    def folded(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """``forward`` on folded tensors (``fold``)."""
         return self.run(x_t, t)

@@ -131,9 +131,10 @@ def djscc_receive(upsampler: Upsampler, prior: nn.Module, autoencoder: SemanticA
     ``[K]``. Returns (image, semantic latent estimate at variance 1/2 per value).
     """
     mu, logvar = upsampler(y, snr_db)
-    x = mu + torch.exp(0.5 * logvar) * noise
+    x = prior.fold(mu + torch.exp(0.5 * logvar) * noise)  # the loop runs on the prior's folded latents
     for k in range(t.shape[0]):
-        x = ddim_step(x, prior(x, t[k].expand(x.shape[0])), alpha_t[k], alpha_next[k])
+        x = ddim_step(x, prior.folded(x, t[k].expand(x.shape[0])), alpha_t[k], alpha_next[k])
+    x = prior.unfold(x)
     return autoencoder.decode(x), x / 2 ** 0.5
 
 

@@ -137,13 +137,15 @@ def icdm_separate(prior_x: torch.nn.Module, prior_z: torch.nn.Module, y: torch.T
     Returns the (wanted, interference) latent estimates, encoder units.
     """
     weight_x, weight_z, corrector_from = guidance[0], guidance[1], guidance[2]
+    fold = prior_x.fold  # the chains run on the priors' folded latents (models.denoiser; one patch size)
+    y, gain, thermal_var, cross, x_start, z_start = (fold(v) for v in (y, gain, thermal_var, cross, x_start, z_start))
     y = y * 2 ** 0.5  # unit variance per real dimension
     cross_re, cross_im = cross.chunk(2, dim=1)
     spread = gain.square() + (cross_re.square() + cross_im.square()).repeat(1, 2, 1, 1)  # W_x^2 + |W_z|^2
 
     def guided(x_t, z_t, k):
         a, s = alpha[k].sqrt(), (1 - alpha[k]).sqrt()
-        eps_x, eps_z = prior_x(x_t, t[k].expand(x_t.shape[0])), prior_z(z_t, t[k].expand(z_t.shape[0]))
+        eps_x, eps_z = prior_x.folded(x_t, t[k].expand(x_t.shape[0])), prior_z.folded(z_t, t[k].expand(z_t.shape[0]))
         residual = y - gain * (x_t - s * eps_x) / a - complex_multiply(cross, (z_t - s * eps_z) / a)
         scaled = a * s * residual / (thermal_var + s.square() * spread)
         return (eps_x - weight_x * gain * scaled,
@@ -159,7 +161,7 @@ def icdm_separate(prior_x: torch.nn.Module, prior_z: torch.nn.Module, y: torch.T
         z = z_pred + correct * (corrected_step(z, eps_z, new_z, alpha[k - 1], alpha[k]) - z_pred)
         eps_x, eps_z = new_x, new_z
     a, s = alpha[-1].sqrt(), (1 - alpha[-1]).sqrt()
-    return (x - s * eps_x) / a / 2 ** 0.5, (z - s * eps_z) / a / 2 ** 0.5
+    return prior_x.unfold((x - s * eps_x) / a) / 2 ** 0.5, prior_x.unfold((z - s * eps_z) / a) / 2 ** 0.5
 
 
 class ICDMGraph(torch.nn.Module):
@@ -199,6 +201,9 @@ class ICDMReceiver(Receiver):
         super().__init__()
         if start not in ("zeros", "noise"):
             raise ConfigError(f"ICDM start = {start!r}; expected 'zeros' or 'noise'")
+        if prior_x.config.patch != prior_z.config.patch:
+            raise ConfigError(f"ICDM priors fold latents in patches of {prior_x.config.patch} and "
+                              f"{prior_z.config.patch}: the joint sampler needs one patch size")
         self.prior_x, self.prior_z, self.decoder = prior_x, prior_z, decoder
         self.schedule = schedule or NoiseSchedule()
         self.steps, self.guidance, self.start, self.seed, self.channel = steps, guidance, start, seed, channel

@@ -92,12 +92,13 @@ def cddm_denoise(denoiser: torch.nn.Module, y: torch.Tensor, gain: torch.Tensor,
     y, gain, noise_var: ``[B, C, H, W]``; sigma: the frames' noise level ``[B]``; t, alpha_t,
     alpha_next: a ``SamplerPlan`` ``[K]``. Returns the latent estimate in encoder units.
     """
-    w_n = noise_var.sqrt() / sigma.view(-1, 1, 1, 1)
-    x = alpha_t[0].sqrt() * (2 ** 0.5) * y
+    fold = denoiser.fold  # the loop runs on the denoiser's folded latents (models.denoiser)
+    w_n, gain = fold(noise_var.sqrt() / sigma.view(-1, 1, 1, 1)), fold(gain)
+    x = alpha_t[0].sqrt() * (2 ** 0.5) * fold(y)
     for k in range(t.shape[0]):
-        eps_hat = w_n * denoiser(x, t[k].expand(x.shape[0]), gain, w_n)
+        eps_hat = w_n * denoiser.folded(x, t[k].expand(x.shape[0]), gain, w_n)
         x = ddim_step(x, eps_hat, alpha_t[k], alpha_next[k])
-    return x / (2 ** 0.5)
+    return denoiser.unfold(x) / (2 ** 0.5)
 
 
 class CDDMGraph(torch.nn.Module):

@@ -59,9 +59,16 @@ class _Oracle(torch.nn.Module):
         self.x0 = x0
         self.alphas = torch.as_tensor(NoiseSchedule().alphas_cumprod, dtype=torch.float32)
 
+    def fold(self, latent):  # no patches (models.denoiser)
+        return latent
+
+    unfold = fold
+
     def forward(self, x_t, t, w_s, w_n):
         a = self.alphas[t.long()].view(-1, 1, 1, 1)
         return (x_t - a.sqrt() * w_s * self.x0) / ((1 - a).sqrt() * w_n)
+
+    folded = forward
 
 
 @pytest.mark.parametrize("channel", ["awgn", "rayleigh"])
@@ -101,3 +108,25 @@ def test_a_padded_plan_changes_nothing():
         a = cddm_denoise(net, y, gain, nv, sigma, *plan.tensors())
         b = cddm_denoise(net, y, gain, nv, sigma, *plan.padded(10).tensors())
     torch.testing.assert_close(a, b)
+
+
+def test_a_patched_denoiser_samples_the_same_folded_once_as_step_by_step():
+    from diffair.models.receivers import cddm_denoise, sampler_plan
+    from diffair.models.sampler import ddim_step
+
+    g = torch.Generator().manual_seed(3)
+    net = LatentUNet(DenoiserConfig(width=16, patch=2, blocks=1))
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.05, generator=g)
+    y, gain, nv = torch.randn(2, 16, 8, 12, generator=g), torch.rand(2, 16, 8, 12, generator=g), torch.rand(2, 16, 8, 12) + 0.1
+    sigma = torch.full((2,), 0.3)
+    t, alpha_t, alpha_next = sampler_plan(NoiseSchedule(), 8.0, 10).tensors()
+    with torch.no_grad():
+        folded_once = cddm_denoise(net, y, gain, nv, sigma, t, alpha_t, alpha_next)
+        w_n = nv.sqrt() / sigma.view(-1, 1, 1, 1)
+        x = alpha_t[0].sqrt() * 2 ** 0.5 * y
+        for k in range(len(t)):  # the unpatched loop, the network folding and unfolding every step
+            x = ddim_step(x, w_n * net(x, t[k].expand(2), gain, w_n), alpha_t[k], alpha_next[k])
+    assert folded_once.shape == y.shape
+    torch.testing.assert_close(folded_once, x / 2 ** 0.5, rtol=1e-5, atol=1e-5)
+    assert torch.equal(net.unfold(net.fold(y)), y)

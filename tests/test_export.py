@@ -9,6 +9,7 @@ import torch
 from diffair.dsp.errors import ExportError
 from diffair.export.onnx_export import as_numpy, export_graph, read_sidecar
 from diffair.export.parity import compare, parity_report
+from diffair.export.rewrite import PolyphaseConvTranspose, polyphase, rewritable
 from diffair.export.runners import OrtRunner, RunnerChoice, TorchRunner
 from diffair.export.tensorrt_runner import BuildConfig, check_batch, engine_cache_key, profile_shapes
 from diffair.models.denoiser import DenoiserConfig, LatentUNet
@@ -219,3 +220,43 @@ def test_backend_names_and_aliases():
     for bad in ("tflite", "ort-tpu", "trt-int8"):
         with pytest.raises(Exception, match="expected one of"):
             RunnerChoice.parse(bad)
+
+
+@pytest.mark.parametrize("cin,cout,kernel,stride,padding,output_padding", [
+    (12, 8, 5, 1, 2, 0), (8, 6, 5, 2, 2, 1), (6, 3, 5, 2, 2, 1), (8, 4, 4, 2, 1, 0), (4, 4, 3, 1, 1, 0)])
+def test_polyphase_rewrite_is_the_same_function(cin, cout, kernel, stride, padding, output_padding):
+    torch.manual_seed(1)
+    layer = torch.nn.ConvTranspose2d(cin, cout, kernel, stride, padding, output_padding=output_padding)
+    x = torch.randn(3, cin, 9, 7)
+    with torch.no_grad():
+        expected, got = layer(x), PolyphaseConvTranspose(layer)(x)
+    assert got.shape == expected.shape == (3, cout, 9 * stride, 7 * stride)
+    assert (got - expected).abs().max().item() < 1e-5
+
+
+def test_polyphase_keeps_layers_without_a_centred_form():
+    odd = torch.nn.ConvTranspose2d(4, 4, 3, 2, 0)           # output 2H + 1: not stride times the input
+    assert not rewritable(odd)
+    model = polyphase(torch.nn.Sequential(odd, torch.nn.ConvTranspose2d(4, 4, 4, 2, 1)))
+    assert isinstance(model[0], torch.nn.ConvTranspose2d) and isinstance(model[1], PolyphaseConvTranspose)
+
+
+def test_exported_graphs_have_no_transposed_convolution(nets, tmp_path):
+    import onnx
+
+    path = _export(_graphs(nets)["cddm"], tmp_path)
+    ops = {node.op_type for node in onnx.load(str(path)).graph.node}
+    assert "ConvTranspose" not in ops and "DepthToSpace" in ops
+
+
+def test_realtime_denoiser_graph_matches_torch(tmp_path):
+    torch.manual_seed(2)
+    codec = DeepJSCC(JSCCConfig(filters=16))
+    denoiser = LatentUNet(DenoiserConfig(width=16, patch=2, blocks=1))
+    with torch.no_grad():
+        for p in denoiser.parameters():
+            p.normal_(0, 0.05)
+    graph = _graphs((codec, denoiser), 10)["cddm"]
+    path = _export(graph, tmp_path)
+    inputs = as_numpy(graph.example(32, 3), graph.graph.inputs)
+    assert parity_report(TorchRunner(graph.graph), OrtRunner(path), inputs, rtol=1e-4)["passed"]

@@ -25,10 +25,20 @@ ALPHAS = torch.as_tensor(SCHEDULE.alphas_cumprod, dtype=torch.float32)
 
 
 class GaussianPrior(torch.nn.Module):
-    """The exact noise prediction for unit-variance Gaussian latents: E[eps | x_t] = s_t x_t."""
+    """The exact noise prediction for unit-variance Gaussian latents: E[eps | x_t] = s_t x_t
+    (on the latent as it is: no patches folded, models.denoiser)."""
+
+    config = DenoiserConfig()
+
+    def fold(self, latent):
+        return latent
+
+    unfold = fold
 
     def forward(self, x_t, t):
         return (1 - ALPHAS[t.long()]).sqrt().view(-1, 1, 1, 1) * x_t
+
+    folded = forward
 
 
 def _observation(channel, snr_db=20.0, sinr_db=0.0, seed=0):

@@ -14,8 +14,10 @@ is re-trained on the CDDM receiver's output (K-step sampler), one SNR per batch.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import torch
 
@@ -105,14 +107,15 @@ def _images(options: TrainCDDMOptions) -> tuple[torch.Tensor, torch.Tensor]:
     return images.to(device), val_images.to(device)
 
 
-def train_denoiser(options: TrainCDDMOptions, name: str, width: int = 64) -> TrainReport:
-    """Stage 2: train a latent denoiser of ``width`` for the codec's latents; writes
-    ``out/name.{safetensors,json}``."""
+def train_denoiser(options: TrainCDDMOptions, name: str, size: Mapping[str, int] = MappingProxyType({})
+                   ) -> TrainReport:
+    """Stage 2: train a latent denoiser for the codec's latents; writes ``out/name.{safetensors,json}``.
+    ``size``: DenoiserConfig's width / patch / blocks (default: the config's)."""
     torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
     control, device = options.control, options.control.workers.device
     codec = _frozen_codec(options)
-    config = DenoiserConfig(channels=codec.config.channels, width=width)
+    config = DenoiserConfig(channels=codec.config.channels, **size)
     images, val_images = _images(options)
     latents, val_z = encode_all(codec.encoder, images), codec.encoder(val_images)
     schedule = NoiseSchedule(steps=config.steps)

@@ -14,8 +14,10 @@ torchrun (models.training.loop); validation PSNR on the test split at 10 dB.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import torch
 
@@ -97,13 +99,14 @@ def _latents(autoencoder: SemanticAutoencoder, images: torch.Tensor, mirror: boo
     return torch.cat(parts)
 
 
-def train_djscc_prior(options: TrainDJSCCOptions, width: int = 64) -> TrainReport:
+def train_djscc_prior(options: TrainDJSCCOptions, size: Mapping[str, int] = MappingProxyType({}),
+                      name: str = PRIOR) -> TrainReport:
     autoencoder = load_model(SemanticAutoencoder, AutoencoderConfig, options.out, AUTOENCODER)
     autoencoder.to(options.control.workers.device)
     images, val_images = _images(options)
     return train_prior(_latents(autoencoder, images, True), _latents(autoencoder, val_images, False),
-                       TrainPriorOptions(out=options.out, epochs=options.epochs, width=width, seed=options.seed,
-                                         control=options.control), PRIOR)
+                       TrainPriorOptions(out=options.out, epochs=options.epochs, size=size, seed=options.seed,
+                                         control=options.control), name)
 
 
 def train_link(options: TrainDJSCCOptions, channel: str, val_snr_db: float = 10.0) -> TrainReport:

@@ -12,7 +12,8 @@ test latents at fixed seeds. One process or several under torchrun (models.train
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -34,7 +35,7 @@ class TrainPriorOptions:
     epochs: int = 10
     batch: int = 128
     lr: float = 2e-4
-    width: int = 64
+    size: Mapping[str, int] = field(default_factory=dict)
     seed: int = 0
     control: RunControl = RunControl()
 
@@ -67,7 +68,7 @@ def train_prior(latents: torch.Tensor, val_latents: torch.Tensor, options: Train
     torch.manual_seed(options.seed)
     device = options.control.workers.device
     latents, val_latents = latents.to(device), val_latents.to(device)
-    config = DenoiserConfig(channels=latents.shape[1], width=options.width)
+    config = DenoiserConfig(channels=latents.shape[1], **options.size)
     alphas = torch.as_tensor(NoiseSchedule(steps=config.steps).alphas_cumprod, dtype=torch.float32, device=device)
     net = LatentPrior(config).to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=options.lr, weight_decay=1e-4)

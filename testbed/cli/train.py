@@ -53,7 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="jscc, icdm: train only on these labels, e.g. 0,1,8,9 (CIFAR-10's vehicles)")
     p.add_argument("--name", type=weights_name, default=None, help="jscc, icdm: weights name (default jscc_<channel>_c<channels>, icdm_prior_<codec>)")
     p.add_argument("--lr", type=POSITIVE, default=None, help="base learning rate (default: the trainer's)")
-    p.add_argument("--width", type=COUNT, default=64, help="cddm, icdm: denoiser width")
+    size = p.add_argument_group("denoiser size (cddm, icdm, djscc --stage prior)")
+    size.add_argument("--realtime", action="store_true",
+                      help="the real-time variant of the -rt receivers: width 32, patch 2, one block per level "
+                           "(unless given below); weights named <name>_rt")
+    size.add_argument("--width", type=COUNT, default=None, help="feature width, a multiple of 8 (default 64)")
+    size.add_argument("--patch", type=COUNT, default=None, help="latent patch side folded into channels (default 1)")
+    size.add_argument("--blocks", type=COUNT, default=None, help="residual blocks per level (default 2)")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--threads", type=COUNT, default=1, help="torch CPU threads (per process)")
     control = p.add_argument_group("run control")
@@ -107,12 +113,14 @@ def _train(args: argparse.Namespace, control):
     if args.model == "djscc":
         import torch
 
+        from diffair.models.djscc import PRIOR
         from diffair.models.training.djscc import TrainDJSCCOptions, train_autoencoder, train_djscc_prior, train_link
 
         torch.set_num_threads(args.threads)
         options = TrainDJSCCOptions(data=args.data, out=args.out, epochs=args.epochs, seed=args.seed,
                                     val_data=args.val_data, control=control)
-        stages = {"autoencoder": train_autoencoder, "prior": lambda o: train_djscc_prior(o, args.width),
+        stages = {"autoencoder": train_autoencoder,
+                  "prior": lambda o: train_djscc_prior(o, _size(args), _variant(args, PRIOR)),
                   "link": lambda o: train_link(o, args.channel)}
         return stages[args.stage](options)
     if args.jscc is None:
@@ -132,15 +140,31 @@ def _train(args: argparse.Namespace, control):
         latents, val_latents = codec_latents(args.jscc.parent, args.jscc.stem, args.data, args.classes, args.val_data,
                                              args.limit)
         torch.set_num_threads(args.threads)
-        options = TrainPriorOptions(out=args.out, epochs=args.epochs, width=args.width, seed=args.seed,
+        options = TrainPriorOptions(out=args.out, epochs=args.epochs, size=_size(args), seed=args.seed,
                                     control=control)
-        return train_prior(latents, val_latents, options, args.name or f"icdm_prior_{args.jscc.stem}")
+        return train_prior(latents, val_latents, options, args.name or _variant(args, f"icdm_prior_{args.jscc.stem}"))
     from diffair.models.training.cddm import TrainCDDMOptions, train_cddm_decoder, train_denoiser
 
     options = TrainCDDMOptions(data=args.data, out=args.out, jscc_dir=args.jscc.parent, jscc_name=args.jscc.stem,
                                channel=args.channel, epochs=args.epochs, seed=args.seed, threads=args.threads,
                                val_data=args.val_data, control=control)
-    denoiser = f"cddm_denoiser_{args.channel}"
+    denoiser = _variant(args, f"cddm_denoiser_{args.channel}")
     if args.model == "cddm":
-        return train_denoiser(options, denoiser, width=args.width)
-    return train_cddm_decoder(options, denoiser, f"cddm_codec_{args.channel}")
+        return train_denoiser(options, denoiser, _size(args))
+    return train_cddm_decoder(options, denoiser, _variant(args, f"cddm_codec_{args.channel}"))
+
+
+def _size(args: argparse.Namespace) -> dict[str, int]:
+    """The denoiser's width / patch / blocks: the real-time preset if asked, then those given."""
+    from diffair.models.denoiser import REALTIME
+
+    size = dict(REALTIME) if args.realtime else {}
+    size.update({key: getattr(args, key) for key in ("width", "patch", "blocks") if getattr(args, key) is not None})
+    return size
+
+
+def _variant(args: argparse.Namespace, name: str) -> str:
+    """``name``, or its real-time variant's name with --realtime."""
+    from diffair.models.denoiser import REALTIME_SUFFIX
+
+    return name + REALTIME_SUFFIX if args.realtime else name
