@@ -199,7 +199,8 @@ class ReceiverSpec:
     TransmitterSpec whose symbols it decodes; scenarios: which of SCENARIOS it serves;
     default_steps: its sampler's K when none is asked for (None: no sampler); backends: the
     runners it runs on; weights(link): the weights files (stems) it needs; load(request): the
-    ready receiver (eval mode)."""
+    ready receiver (eval mode); variant_of: the receiver whose method it runs with other networks
+    (the real-time ``-rt`` receivers): such variants are asked for by name, not run by default."""
 
     name: str
     description: str
@@ -209,6 +210,7 @@ class ReceiverSpec:
     scenarios: tuple[str, ...] = ("plain",)
     default_steps: int | None = None
     backends: tuple[str, ...] = BACKENDS
+    variant_of: str | None = None
 
 
 class Transmitter:

@@ -28,7 +28,7 @@ from diffair.dsp.header import PayloadKind
 from diffair.models.autoencoder import AutoencoderConfig, SemanticAutoencoder
 from diffair.models.config import require_range
 from diffair.models.contract import Link, LoadRequest, Receiver, ReceiverSpec, Transmitter, TransmitterSpec
-from diffair.models.denoiser import DenoiserConfig, LatentPrior
+from diffair.models.denoiser import REALTIME_SUFFIX, DenoiserConfig, LatentPrior
 from diffair.models.jscc import SNR_DB_CLIP, normalize_power, unbiased
 from diffair.models.observation import LatentObservation
 from diffair.models.receivers import sampler_plan
@@ -158,7 +158,7 @@ class DJSCCGraph(torch.nn.Module):
 class DiffusionJSCCTransmitter(Transmitter):
     """Guo et al.'s transmitter: semantic encoder, then the downsampler to the channel symbols."""
 
-    multiple = 8
+    multiple = 16
 
     def __init__(self, link: DiffusionLink, autoencoder: SemanticAutoencoder):
         self.link, self.autoencoder = link, autoencoder
@@ -230,14 +230,18 @@ def _weights(link: Link) -> tuple[str, ...]:
     return AUTOENCODER, PRIOR, f"djscc_link_{link.channel}"
 
 
+def _rt_weights(link: Link) -> tuple[str, ...]:
+    return AUTOENCODER, PRIOR + REALTIME_SUFFIX, f"djscc_link_{link.channel}"
+
+
 def _load_link(request: LoadRequest) -> DiffusionLink:
     return request.weights.load(DiffusionLink, LinkConfig, f"djscc_link_{request.link.channel}",
                                 default=LinkConfig(channel=request.link.channel))
 
 
-def _receiver_loader(sample: bool):
+def _receiver_loader(sample: bool, prior_name: str = PRIOR):
     def load(request: LoadRequest) -> DiffusionJSCCReceiver:
-        prior = request.weights.load(LatentPrior, DenoiserConfig, PRIOR, default=_PRIOR_DEFAULT)
+        prior = request.weights.load(LatentPrior, DenoiserConfig, prior_name, default=_PRIOR_DEFAULT)
         autoencoder = request.weights.load(SemanticAutoencoder, AutoencoderConfig, AUTOENCODER)
         return DiffusionJSCCReceiver(_load_link(request), prior, autoencoder, steps=request.steps, sample=sample).eval()
 
@@ -263,3 +267,7 @@ SPEC = ReceiverSpec(
 MEAN_SPEC = ReceiverSpec(
     name="djscc-mean", description="Guo et al.'s receiver started at the upsampler's mean (eps = 0)",
     transmitter="djscc", weights=_weights, load=_receiver_loader(sample=False), default_steps=10)
+RT_SPEC = ReceiverSpec(
+    name="djscc-rt", description="Guo et al.'s receiver with the real-time prior (width 32, 2 x 2 patches)",
+    transmitter="djscc", weights=_rt_weights, load=_receiver_loader(sample=True, prior_name=PRIOR + REALTIME_SUFFIX),
+    default_steps=10, variant_of="djscc")

@@ -37,7 +37,7 @@ import torch
 
 from diffair.dsp.errors import ConfigError
 from diffair.models.contract import Link, LoadRequest, Receiver, ReceiverSpec
-from diffair.models.denoiser import DenoiserConfig, LatentPrior
+from diffair.models.denoiser import REALTIME_SUFFIX, DenoiserConfig, LatentPrior
 from diffair.models.interference import ICDM_INTERFERER_CODEC
 from diffair.models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder
 from diffair.models.observation import InterferedObservation
@@ -266,17 +266,25 @@ PRIORS = ("icdm_prior_animals", "icdm_prior_vehicles")
 """The diffusion priors of the wanted (animals) and the interfering (vehicles) latents."""
 
 
-def _weights(link: Link) -> tuple[str, ...]:
-    return (link.codec, ICDM_INTERFERER_CODEC, *PRIORS)
+def _weights(suffix: str = ""):
+    """The codecs and the priors (``suffix`` REALTIME_SUFFIX: the real-time priors)."""
+    return lambda link: (link.codec, ICDM_INTERFERER_CODEC, *(name + suffix for name in PRIORS))
 
 
-def _load(request: LoadRequest) -> ICDMReceiver:
-    prior_x, prior_z = (request.weights.load(LatentPrior, DenoiserConfig, name) for name in PRIORS)
-    decoder = request.weights.load(DeepJSCC, JSCCConfig, request.link.codec).decoder
-    return ICDMReceiver(prior_x, prior_z, decoder, steps=request.steps or 40, channel=request.link.channel).eval()
+def _loader(suffix: str = ""):
+    def load(request: LoadRequest) -> ICDMReceiver:
+        prior_x, prior_z = (request.weights.load(LatentPrior, DenoiserConfig, name + suffix) for name in PRIORS)
+        decoder = request.weights.load(DeepJSCC, JSCCConfig, request.link.codec).decoder
+        return ICDMReceiver(prior_x, prior_z, decoder, steps=request.steps or 40, channel=request.link.channel).eval()
+
+    return load
 
 
 SPEC = ReceiverSpec(
     name="icdm", description="ICDM (Wu et al. 2025): two diffusion priors separate the wanted latent from a "
                              "synchronous interferer's",
-    transmitter="jscc", weights=_weights, load=_load, scenarios=("interference",), default_steps=10)
+    transmitter="jscc", weights=_weights(), load=_loader(), scenarios=("interference",), default_steps=10)
+RT_SPEC = ReceiverSpec(
+    name="icdm-rt", description="ICDM with the real-time priors (width 16, 2 x 2 patches)",
+    transmitter="jscc", weights=_weights(REALTIME_SUFFIX), load=_loader(REALTIME_SUFFIX), scenarios=("interference",),
+    default_steps=10, variant_of="icdm")

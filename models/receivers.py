@@ -15,7 +15,7 @@ import torch
 
 from diffair.dsp.errors import ConfigError
 from diffair.models.contract import ExportGraph, Link, LoadRequest, Receiver, ReceiverSpec
-from diffair.models.denoiser import DenoiserConfig, LatentUNet
+from diffair.models.denoiser import REALTIME_SUFFIX, DenoiserConfig, LatentUNet
 from diffair.models.graphs import DecoderGraph, DenoiserGraph
 from diffair.models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder
 from diffair.models.observation import LatentObservation
@@ -185,15 +185,19 @@ def _load_jscc(request: LoadRequest) -> JSCCReceiver:
     return JSCCReceiver(request.weights.load(DeepJSCC, JSCCConfig, request.link.codec).decoder).eval()
 
 
-def _cddm_weights(link: Link) -> tuple[str, ...]:
-    return f"cddm_denoiser_{link.channel}", f"cddm_codec_{link.channel}"
+def _cddm_weights(suffix: str = ""):
+    """The weights of CDDM's stages 2 and 3 (``suffix`` REALTIME_SUFFIX: the real-time ones)."""
+    return lambda link: (f"cddm_denoiser_{link.channel}{suffix}", f"cddm_codec_{link.channel}{suffix}")
 
 
-def _load_cddm(request: LoadRequest) -> CDDMReceiver:
-    denoiser_name, codec_name = _cddm_weights(request.link)
-    denoiser = request.weights.load(LatentUNet, DenoiserConfig, denoiser_name)
-    decoder = request.weights.load(DeepJSCC, JSCCConfig, codec_name).decoder
-    return CDDMReceiver(denoiser, decoder, steps=request.steps).eval()
+def _cddm_loader(suffix: str = ""):
+    def load(request: LoadRequest) -> CDDMReceiver:
+        denoiser_name, codec_name = _cddm_weights(suffix)(request.link)
+        denoiser = request.weights.load(LatentUNet, DenoiserConfig, denoiser_name)
+        decoder = request.weights.load(DeepJSCC, JSCCConfig, codec_name).decoder
+        return CDDMReceiver(denoiser, decoder, steps=request.steps).eval()
+
+    return load
 
 
 JSCC_SPEC = ReceiverSpec(
@@ -201,4 +205,8 @@ JSCC_SPEC = ReceiverSpec(
     transmitter="jscc", weights=_jscc_weights, load=_load_jscc, scenarios=("plain", "interference"))
 CDDM_SPEC = ReceiverSpec(
     name="cddm", description="CDDM (Wu et al. 2024): channel-denoising diffusion, then its re-trained decoder",
-    transmitter="jscc", weights=_cddm_weights, load=_load_cddm, default_steps=10)
+    transmitter="jscc", weights=_cddm_weights(), load=_cddm_loader(), default_steps=10)
+CDDM_RT_SPEC = ReceiverSpec(
+    name="cddm-rt", description="CDDM with the real-time denoiser (width 32, 2 x 2 patches, one block per level)",
+    transmitter="jscc", weights=_cddm_weights(REALTIME_SUFFIX), load=_cddm_loader(REALTIME_SUFFIX),
+    default_steps=10, variant_of="cddm")

@@ -11,6 +11,8 @@ decoder fine-tuned on MMSE-equalized symbols, models.baselines), ``djscc_link_<c
 channel-independent ``djscc_autoencoder`` and ``djscc_prior`` (Guo et al.). ICDM's scenario has
 its own cast (models.interference): the wanted user's codec ``jscc_rayleigh_c16``, the
 interferer's ``jscc_vehicles_c16`` and the priors ``icdm_prior_animals`` / ``icdm_prior_vehicles``.
+The real-time receivers (``cddm-rt``, ``icdm-rt``, ``djscc-rt``) use the same weights but for
+their diffusion networks, named ``<name>_rt`` (models.denoiser.REALTIME).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ RECEIVER_SPECS: list[ReceiverSpec] = [
     icdm.SPEC,
     djscc.SPEC,
     djscc.MEAN_SPEC,
+    receivers.CDDM_RT_SPEC,
+    icdm.RT_SPEC,
+    djscc.RT_SPEC,
 ]
 TRANSMITTER_SPECS: list[TransmitterSpec] = [transmitters.JSCC_TRANSMITTER, djscc.TRANSMITTER]
 
@@ -80,11 +85,14 @@ def weights_channels(name: str, weights_dir: Path = WEIGHTS_DIR) -> list[str]:
                                                     weights_dir) for s in receiver.scenarios)]
 
 
-def available(channel: str, scenario: str = "plain", weights_dir: Path = WEIGHTS_DIR) -> list[str]:
-    """Receivers serving ``scenario`` whose weights for ``channel`` are present."""
+def available(channel: str, scenario: str = "plain", weights_dir: Path = WEIGHTS_DIR,
+              variants: bool = False) -> list[str]:
+    """Receivers serving ``scenario`` whose weights for ``channel`` are present (``variants``:
+    the ``variant_of`` receivers too; the default lists leave them out)."""
     link = _link(channel, scenario)
     return [s.name for s in RECEIVER_SPECS
-            if scenario in s.scenarios and not _missing(s.weights(link), weights_dir)]
+            if scenario in s.scenarios and not _missing(s.weights(link), weights_dir)
+            and (variants or s.variant_of is None)]
 
 
 def _loader(what: str, link: Link, files: tuple[str, ...], weights_dir: Path, untrained: bool) -> WeightsLoader:

@@ -14,10 +14,11 @@ from diffair.models.jscc import DeepJSCC, JSCCConfig
 
 class JSCCTransmitter(Transmitter):
     """A deep-JSCC codec's encoder: image ``[B, 3, H, W]`` -> latent ``[B, C, H/4, W/4]``, sent as
-    it is and scored against itself. Image sides are multiples of 8, not just the encoder's 4:
-    the latent denoisers of CDDM and ICDM halve it once, so its sides must be even."""
+    it is and scored against itself. Image sides are multiples of 16, not just the encoder's 4:
+    the latent denoisers of CDDM and ICDM fold 2 x 2 patches (the real-time ones) and halve the
+    latent once, so its sides must be multiples of 4."""
 
-    multiple = 8
+    multiple = 16
 
     def __init__(self, codec: DeepJSCC):
         self.codec = codec

@@ -73,7 +73,7 @@ def test_an_image_of_any_size_goes_through_padded_and_cropped_back(weights, tmp_
 def test_bad_images_and_missing_weights_are_clear_errors(weights, tmp_path, capsys):
     Image.fromarray(np.zeros((3, 30, 3), np.uint8)).save(tmp_path / "thin.png")
     assert main(["loopback", "--image", str(tmp_path / "thin.png"), "--weights", str(weights)]) == 2
-    assert "at least 8 pixels" in capsys.readouterr().err
+    assert "at least 16 pixels" in capsys.readouterr().err
     (tmp_path / "bad.png").write_bytes(b"nope")
     assert main(["loopback", "--image", str(tmp_path / "bad.png"), "--weights", str(weights)]) == 2
     assert "cannot read image" in capsys.readouterr().err

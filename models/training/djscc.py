@@ -24,7 +24,7 @@ import torch
 from diffair.models.autoencoder import AutoencoderConfig, SemanticAutoencoder
 from diffair.models.channels import transmit
 from diffair.models.checkpoint import load_model
-from diffair.models.data import load_images, to_tensor_batch
+from diffair.models.data import held_out, load_images, to_tensor_batch
 from diffair.models.denoiser import DenoiserConfig, LatentPrior
 from diffair.models.djscc import AUTOENCODER, PRIOR, DiffusionJSCCReceiver, DiffusionLink, LinkConfig
 from diffair.models.jscc import unbiased
@@ -52,10 +52,15 @@ class TrainDJSCCOptions:
 
 
 def _images(options: TrainDJSCCOptions) -> tuple[torch.Tensor, torch.Tensor]:
-    """(the training images, up to ``--limit``; 512 validation images), on the run's device."""
+    """(the training images, up to ``--limit``; 512 validation images: ``val_data``'s test split,
+    or held out from the training images when none is given), on the run's device."""
     device = options.control.workers.device
-    return (to_tensor_batch(load_images(options.data, "train", limit=options.control.limit)).to(device),
-            to_tensor_batch(load_images(options.val_data or options.data, "test", limit=512)).to(device))
+    images = to_tensor_batch(load_images(options.data, "train", limit=options.control.limit))
+    if options.val_data is None:
+        images, val_images = held_out(images, 512)
+    else:
+        val_images = to_tensor_batch(load_images(options.val_data, "test", limit=512))
+    return images.to(device), val_images.to(device)
 
 
 def gaussian_kl(mean_p: torch.Tensor, logvar_p: torch.Tensor, mean_q: torch.Tensor, logvar_q: torch.Tensor

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from diffair.models.checkpoint import load_model
-from diffair.models.data import load_images, to_tensor_batch
+from diffair.models.data import held_out, load_images, to_tensor_batch
 from diffair.models.denoiser import DenoiserConfig, LatentPrior
 from diffair.models.jscc import DeepJSCC, JSCCConfig
 from diffair.models.schedule import NoiseSchedule
@@ -44,12 +44,16 @@ class TrainPriorOptions:
 def codec_latents(codec_dir: Path, codec_name: str, data: Path, classes: tuple[int, ...] | None,
                   val_data: Path | None, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(training latents of ``classes`` (the first ``limit`` images) and their mirror images
-    ``[2N, C, H, W]``, up to 512 test latents), unit variance per real value, from a frozen
+    ``[2N, C, H, W]``, up to 512 validation latents: ``val_data``'s test split, or held out from
+    the training images when none is given), unit variance per real value, from a frozen
     deep-JSCC encoder."""
     codec = load_model(DeepJSCC, JSCCConfig, codec_dir, codec_name)
-    latents = encode_all(codec.encoder, to_tensor_batch(load_images(data, "train", limit, classes=classes)))
-    val_images = load_images(val_data or data, "test", limit=512, classes=classes)
-    return latents * 2 ** 0.5, codec.encoder(to_tensor_batch(val_images)) * 2 ** 0.5
+    images = to_tensor_batch(load_images(data, "train", limit, classes=classes))
+    if val_data is None:
+        images, val_images = held_out(images, 512)
+    else:
+        val_images = to_tensor_batch(load_images(val_data, "test", limit=512, classes=classes))
+    return encode_all(codec.encoder, images) * 2 ** 0.5, codec.encoder(val_images) * 2 ** 0.5
 
 
 def diffusion_loss(net: torch.nn.Module, x0: torch.Tensor, alphas: torch.Tensor, generator: torch.Generator

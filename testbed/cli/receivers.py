@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def listing(weights: Path | None = None) -> list[dict]:
     """One entry per registered receiver: name, description, the channels it has weights for, the
-    backends it runs on (and those that can run here), its transmitter, scenarios, default steps."""
+    backends it runs on (and those that can run here), its transmitter, scenarios, default steps,
+    the receiver it is a variant of (variants run only when named)."""
     from diffair.export.runners import available_backends
     from diffair.models import registry
 
@@ -29,7 +30,7 @@ def listing(weights: Path | None = None) -> list[dict]:
                         "channels": registry.weights_channels(spec.name, weights or registry.WEIGHTS_DIR),
                         "backends": list(spec.backends), "backends_here": [b for b in spec.backends if b in here],
                         "transmitter": spec.transmitter, "scenarios": list(spec.scenarios),
-                        "default_steps": spec.default_steps})
+                        "default_steps": spec.default_steps, "variant_of": spec.variant_of})
     return entries
 
 
@@ -45,5 +46,6 @@ def run(args: argparse.Namespace) -> int:
               f"{e['transmitter']:<11} {','.join(e['scenarios']):<19} {backends}")
     print("* not runnable here (its package is not installed). Descriptions:")
     for e in entries:
-        print(f"  {e['name']}: {e['description']}")
+        variant = f" [a variant of {e['variant_of']}: run only when named in --receivers]" if e["variant_of"] else ""
+        print(f"  {e['name']}: {e['description']}{variant}")
     return 0
