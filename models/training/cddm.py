@@ -107,7 +107,7 @@ def _images(options: TrainCDDMOptions) -> tuple[torch.Tensor, torch.Tensor]:
     return images.to(device), val_images.to(device)
 
 
-def train_denoiser(options: TrainCDDMOptions, name: str, size: Mapping[str, int] = MappingProxyType({})
+def train_denoiser(options: TrainCDDMOptions, name: str, size: Mapping[str, int | bool] = MappingProxyType({})
                    ) -> TrainReport:
     """Stage 2: train a latent denoiser for the codec's latents; writes ``out/name.{safetensors,json}``.
     ``size``: DenoiserConfig's width / patch / blocks (default: the config's)."""

@@ -104,7 +104,7 @@ def _latents(autoencoder: SemanticAutoencoder, images: torch.Tensor, mirror: boo
     return torch.cat(parts)
 
 
-def train_djscc_prior(options: TrainDJSCCOptions, size: Mapping[str, int] = MappingProxyType({}),
+def train_djscc_prior(options: TrainDJSCCOptions, size: Mapping[str, int | bool] = MappingProxyType({}),
                       name: str = PRIOR) -> TrainReport:
     autoencoder = load_model(SemanticAutoencoder, AutoencoderConfig, options.out, AUTOENCODER)
     autoencoder.to(options.control.workers.device)

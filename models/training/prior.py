@@ -35,7 +35,7 @@ class TrainPriorOptions:
     epochs: int = 10
     batch: int = 128
     lr: float = 2e-4
-    size: Mapping[str, int] = field(default_factory=dict)
+    size: Mapping[str, int | bool] = field(default_factory=dict)
     seed: int = 0
     control: RunControl = RunControl()
 

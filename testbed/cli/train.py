@@ -60,6 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     size.add_argument("--width", type=COUNT, default=None, help="feature width, a multiple of 8 (default 64)")
     size.add_argument("--patch", type=COUNT, default=None, help="latent patch side folded into channels (default 1)")
     size.add_argument("--blocks", type=COUNT, default=None, help="residual blocks per level (default 2)")
+    size.add_argument("--bypass", action="store_true",
+                      help="a 1x1 convolution from the input to the output beside the body (the real-time priors)")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--threads", type=COUNT, default=1, help="torch CPU threads (per process)")
     control = p.add_argument_group("run control")
@@ -140,8 +142,9 @@ def _train(args: argparse.Namespace, control):
         latents, val_latents = codec_latents(args.jscc.parent, args.jscc.stem, args.data, args.classes, args.val_data,
                                              args.limit)
         torch.set_num_threads(args.threads)
+        extra = {"lr": args.lr} if args.lr else {}
         options = TrainPriorOptions(out=args.out, epochs=args.epochs, size=_size(args), seed=args.seed,
-                                    control=control)
+                                    control=control, **extra)
         return train_prior(latents, val_latents, options, args.name or _variant(args, f"icdm_prior_{args.jscc.stem}"))
     from diffair.models.training.cddm import TrainCDDMOptions, train_cddm_decoder, train_denoiser
 
@@ -154,12 +157,14 @@ def _train(args: argparse.Namespace, control):
     return train_cddm_decoder(options, denoiser, _variant(args, f"cddm_codec_{args.channel}"))
 
 
-def _size(args: argparse.Namespace) -> dict[str, int]:
-    """The denoiser's width / patch / blocks: the real-time preset if asked, then those given."""
+def _size(args: argparse.Namespace) -> dict[str, int | bool]:
+    """The denoiser's width / patch / blocks / bypass: the real-time preset if asked, then those given."""
     from diffair.models.denoiser import REALTIME
 
     size = dict(REALTIME) if args.realtime else {}
     size.update({key: getattr(args, key) for key in ("width", "patch", "blocks") if getattr(args, key) is not None})
+    if args.bypass:
+        size["bypass"] = True
     return size
 
 
