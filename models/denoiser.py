@@ -35,7 +35,9 @@ class DenoiserConfig:
     """channels: latent channels C; width: base feature width (a multiple of 8, the
     GroupNorm groups); steps: the schedule's T; patch: the side of the latent patches folded
     into channels before the body (1: none); blocks: residual blocks per level and side;
-    bypass: a 1x1 convolution from the input straight to the output beside the body."""
+    bypass: a 1x1 convolution from the input straight to the output beside the body;
+    conditioned: CDDM's denoiser sees the channel weights W_s, W_n (False: the ablation that
+    does not, docs/benchmarks/ablation)."""
 
     channels: int = 16
     width: int = 64
@@ -43,6 +45,7 @@ class DenoiserConfig:
     patch: int = 1
     blocks: int = 2
     bypass: bool = False
+    conditioned: bool = True
 
     def __post_init__(self) -> None:
         require_range("DenoiserConfig", "channels", self.channels, 2, 256)
@@ -148,13 +151,15 @@ class LatentUNet(UNetBody):
     as in the module doc."""
 
     def __init__(self, config: DenoiserConfig):
-        super().__init__(config, inputs=3)
+        super().__init__(config, inputs=3 if config.conditioned else 1)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, w_s: torch.Tensor, w_n: torch.Tensor) -> torch.Tensor:
         return self.unfold(self.folded(self.fold(x_t), t, self.fold(w_s), self.fold(w_n)))
 
     def folded(self, x_t: torch.Tensor, t: torch.Tensor, w_s: torch.Tensor, w_n: torch.Tensor) -> torch.Tensor:
         """``forward`` on folded tensors (``fold``): a sampler folds its inputs once, not per step."""
+        if not self.config.conditioned:
+            return self.run(x_t, t)
         return self.run(torch.cat([x_t, w_s, torch.log(w_n.clamp_min(1e-4))], dim=1), t)
 
 

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from diffair.dsp.errors import ConfigError
-from diffair.models.contract import Link, LoadRequest, Receiver, ReceiverSpec
+from diffair.models.contract import LoadRequest, Receiver, ReceiverSpec
 from diffair.models.denoiser import REALTIME_SUFFIX, DenoiserConfig, LatentPrior
 from diffair.models.interference import ICDM_INTERFERER_CODEC
 from diffair.models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder
@@ -162,6 +162,29 @@ def icdm_separate(prior_x: torch.nn.Module, prior_z: torch.nn.Module, y: torch.T
         eps_x, eps_z = new_x, new_z
     a, s = alpha[-1].sqrt(), (1 - alpha[-1]).sqrt()
     return prior_x.unfold((x - s * eps_x) / a) / 2 ** 0.5, prior_x.unfold((z - s * eps_z) / a) / 2 ** 0.5
+
+
+class GaussianPrior(torch.nn.Module):
+    """The exact noise prediction for a unit-variance Gaussian latent, E[eps | x_t] = sqrt(1 - a_t) x_t:
+    a prior with nothing learned (the tests' reference, and ICDM's one-learned-prior ablation).
+    It works on the latent as it is (no patches folded, models.denoiser)."""
+
+    config = DenoiserConfig()
+
+    def __init__(self, schedule: NoiseSchedule | None = None):
+        super().__init__()
+        alphas = (schedule or NoiseSchedule()).alphas_cumprod
+        self.register_buffer("alphas", torch.as_tensor(alphas, dtype=torch.float32), persistent=False)
+
+    def fold(self, latent: torch.Tensor) -> torch.Tensor:
+        return latent
+
+    unfold = fold
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return (1 - self.alphas[t.long()]).sqrt().view(-1, 1, 1, 1) * x_t
+
+    folded = forward
 
 
 class ICDMGraph(torch.nn.Module):

@@ -130,3 +130,15 @@ def test_a_patched_denoiser_samples_the_same_folded_once_as_step_by_step():
     assert folded_once.shape == y.shape
     torch.testing.assert_close(folded_once, x / 2 ** 0.5, rtol=1e-5, atol=1e-5)
     assert torch.equal(net.unfold(net.fold(y)), y)
+
+
+def test_an_unconditioned_denoiser_is_blind_to_the_channel_weights():
+    g = torch.Generator().manual_seed(4)
+    net = LatentUNet(DenoiserConfig(width=16, conditioned=False))
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.05, generator=g)
+    x, t = torch.randn(2, 16, 8, 8, generator=g), torch.tensor([10.0, 400.0])
+    with torch.no_grad():
+        a = net(x, t, torch.rand(2, 16, 8, 8, generator=g), torch.rand(2, 16, 8, 8, generator=g) + 0.1)
+        b = net(x, t, torch.ones(2, 16, 8, 8), torch.ones(2, 16, 8, 8))
+    assert net.stem.in_channels == 16 and torch.equal(a, b) and a.abs().sum() > 0

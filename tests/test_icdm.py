@@ -12,7 +12,7 @@ from diffair.dsp.errors import ConfigError, ModelError
 from diffair.models.checkpoint import save_weights
 from diffair.models.data import load_images
 from diffair.models.denoiser import DenoiserConfig, LatentPrior
-from diffair.models.icdm import Guidance, ICDMReceiver, guidance_for_sinr, lambda_grid
+from diffair.models.icdm import GaussianPrior, Guidance, ICDMReceiver, guidance_for_sinr, lambda_grid
 from diffair.models.interference import interference_amplitude, transmit_interfered
 from diffair.models.jscc import DeepJSCC, JSCCConfig
 from diffair.models.observation import InterferedObservation, LatentObservation
@@ -21,24 +21,6 @@ from diffair.models.schedule import NoiseSchedule
 from diffair.models.symbols import latent_to_symbols
 
 SCHEDULE = NoiseSchedule()
-ALPHAS = torch.as_tensor(SCHEDULE.alphas_cumprod, dtype=torch.float32)
-
-
-class GaussianPrior(torch.nn.Module):
-    """The exact noise prediction for unit-variance Gaussian latents: E[eps | x_t] = s_t x_t
-    (on the latent as it is: no patches folded, models.denoiser)."""
-
-    config = DenoiserConfig()
-
-    def fold(self, latent):
-        return latent
-
-    unfold = fold
-
-    def forward(self, x_t, t):
-        return (1 - ALPHAS[t.long()]).sqrt().view(-1, 1, 1, 1) * x_t
-
-    folded = forward
 
 
 def _observation(channel, snr_db=20.0, sinr_db=0.0, seed=0):

@@ -13,7 +13,6 @@ torchrun (models.training.loop); validation PSNR on the test split at 10 dB.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path

@@ -9,7 +9,6 @@ resumable checkpoints (models.training.loop).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -11,7 +11,6 @@ test latents at fixed seeds. One process or several under torchrun (models.train
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -60,6 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     size.add_argument("--width", type=COUNT, default=None, help="feature width, a multiple of 8 (default 64)")
     size.add_argument("--patch", type=COUNT, default=None, help="latent patch side folded into channels (default 1)")
     size.add_argument("--blocks", type=COUNT, default=None, help="residual blocks per level (default 2)")
+    size.add_argument("--unconditioned", action="store_true",
+                      help="cddm: a denoiser blind to the channel weights W_s, W_n (the ablation)")
     size.add_argument("--bypass", action="store_true",
                       help="a 1x1 convolution from the input to the output beside the body (the real-time priors)")
     p.add_argument("--seed", type=SEED, default=0)
@@ -158,13 +160,16 @@ def _train(args: argparse.Namespace, control):
 
 
 def _size(args: argparse.Namespace) -> dict[str, int | bool]:
-    """The denoiser's width / patch / blocks / bypass: the real-time preset if asked, then those given."""
+    """The denoiser's width / patch / blocks / bypass / conditioning: the real-time preset if asked,
+    then those given."""
     from diffair.models.denoiser import REALTIME
 
     size = dict(REALTIME) if args.realtime else {}
     size.update({key: getattr(args, key) for key in ("width", "patch", "blocks") if getattr(args, key) is not None})
     if args.bypass:
         size["bypass"] = True
+    if args.unconditioned:
+        size["conditioned"] = False
     return size
 
 
