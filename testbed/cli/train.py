@@ -41,7 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stage", choices=["autoencoder", "prior", "link"], default="link",
                    help="djscc: which of the three stages (in this order; link: for --channel)")
     p.add_argument("--data", type=EXISTING, required=True, help="a CIFAR-style .npz or a folder of images")
-    p.add_argument("--val-data", type=EXISTING, help="evaluation images (default: --data's test split)")
+    p.add_argument("--val-data", type=EXISTING,
+                   help="validation images, their test split (default: images held out from --data's training "
+                        "split, so that the test split stays untouched)")
     p.add_argument("--out", type=Path, default=Path("runs/train"), help="weights and checkpoints go here")
     p.add_argument("--epochs", type=COUNT, default=60)
     p.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn")
