@@ -48,7 +48,8 @@ def _named(receiver, name):
 
 
 def _cddm_k0(request: LoadRequest):
-    decoder = request.weights.load(receivers.DeepJSCC, receivers.JSCCConfig, f"cddm_codec_{request.link.channel}").decoder
+    codec = f"cddm_codec_{request.link.channel}"
+    decoder = request.weights.load(receivers.DeepJSCC, receivers.JSCCConfig, codec).decoder
     return _named(MMSEDecoderReceiver(decoder).eval(), "cddm-k0")
 
 
@@ -88,7 +89,8 @@ ABLATIONS = [
 ]
 
 RUNS = [  # (what, channel, SNR dB, SINR dB or None, receivers)
-    ("CDDM steps and size", "rayleigh", (5.0, 10.0, 15.0), None, ("jscc", "jscc-mmse", "cddm-k0", "cddm-k1", "cddm", "cddm-rt", "cddm-rt-blind")),
+    ("CDDM steps and size", "rayleigh", (5.0, 10.0, 15.0), None,
+     ("jscc", "jscc-mmse", "cddm-k0", "cddm-k1", "cddm", "cddm-rt", "cddm-rt-blind")),
     ("Guo et al. with and without diffusion", "awgn", (10.0,), None,
      ("jscc", "djscc-k0", "djscc", "djscc-mean-k0", "djscc-mean")),
     ("ICDM one prior or two", "rayleigh", (20.0,), (0.0, 10.0), ("jscc", "lmmse", "icdm-one-prior", "icdm")),
