@@ -50,7 +50,8 @@ def export_graph(graph: torch.nn.Module, example: tuple[torch.Tensor, ...], path
     dynamic = {name: {0: "batch"} for name in (*batch_inputs, *graph.outputs)}
     graph.eval()
     with torch.no_grad():
-        torch.onnx.export(polyphase(graph), example, str(path), input_names=list(graph.inputs), output_names=list(graph.outputs),
+        torch.onnx.export(polyphase(graph), example, str(path), input_names=list(graph.inputs),
+                          output_names=list(graph.outputs),
                           dynamic_axes=dynamic, opset_version=opset, dynamo=False)
     try:
         onnx.checker.check_model(onnx.load(str(path)))

@@ -103,6 +103,17 @@ def held_out(images, count: int):
     return images[:len(images) - count], images[len(images) - count:]
 
 
+def training_and_validation(data: Path, val_data: Path | None, count: int, limit: int | None = None,
+                            classes: tuple[int, ...] | None = None):
+    """(training images, validation images), float32 torch ``[N, 3, H, W]`` in [0, 1]: the first
+    ``limit`` training images of ``data`` (of ``classes`` only), and ``count`` validation images,
+    ``val_data``'s test split when given, else held out from the training images (``held_out``)."""
+    images = to_tensor_batch(load_images(data, "train", limit, classes=classes))
+    if val_data is None:
+        return held_out(images, count)
+    return images, to_tensor_batch(load_images(val_data, "test", limit=count, classes=classes))
+
+
 def to_tensor_batch(images: np.ndarray):
     """uint8 ``[N, H, W, 3]`` -> float32 torch ``[N, 3, H, W]`` in [0, 1]."""
     import torch

@@ -56,11 +56,6 @@ class DenoiserConfig:
         require_range("DenoiserConfig", "patch", self.patch, 1, 8)
         require_range("DenoiserConfig", "blocks", self.blocks, 1, 8)
 
-    @property
-    def multiple(self) -> int:
-        """The latent's sides must be multiples of this (patching, then one 2x downsampling)."""
-        return 2 * self.patch
-
 
 REALTIME = {"width": 32, "patch": 2, "blocks": 1}
 """The real-time size of a denoiser (the ``-rt`` receivers' networks; module doc)."""
@@ -98,7 +93,7 @@ class ResBlock(nn.Module):
 class UNetBody(nn.Module):
     """The shared two-resolution U-Net: ``run(features [B, inputs * C, H, W], t [B]) -> eps
     [B, C, H, W]``, where ``inputs`` tensors of C channels are stacked at the stem (H and W
-    multiples of ``config.multiple``)."""
+    multiples of 2 * patch: folded, then halved once)."""
 
     def __init__(self, config: DenoiserConfig, inputs: int):
         super().__init__()

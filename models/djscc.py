@@ -27,7 +27,7 @@ from diffair.dsp.errors import ConfigError
 from diffair.dsp.header import PayloadKind
 from diffair.models.autoencoder import AutoencoderConfig, SemanticAutoencoder
 from diffair.models.config import require_range
-from diffair.models.contract import Link, LoadRequest, Receiver, ReceiverSpec, Transmitter, TransmitterSpec
+from diffair.models.contract import LoadRequest, Receiver, ReceiverSpec, Transmitter, TransmitterSpec
 from diffair.models.denoiser import REALTIME_SUFFIX, DenoiserConfig, LatentPrior
 from diffair.models.jscc import SNR_DB_CLIP, normalize_power, unbiased
 from diffair.models.observation import LatentObservation
@@ -226,12 +226,9 @@ class DiffusionJSCCReceiver(Receiver):
         return f"djscc_k{self.steps}"
 
 
-def _weights(link: Link) -> tuple[str, ...]:
-    return AUTOENCODER, PRIOR, f"djscc_link_{link.channel}"
-
-
-def _rt_weights(link: Link) -> tuple[str, ...]:
-    return AUTOENCODER, PRIOR + REALTIME_SUFFIX, f"djscc_link_{link.channel}"
+def _weights(suffix: str = ""):
+    """The autoencoder, the prior (``suffix`` REALTIME_SUFFIX: the real-time one) and the link."""
+    return lambda link: (AUTOENCODER, PRIOR + suffix, f"djscc_link_{link.channel}")
 
 
 def _load_link(request: LoadRequest) -> DiffusionLink:
@@ -239,9 +236,9 @@ def _load_link(request: LoadRequest) -> DiffusionLink:
                                 default=LinkConfig(channel=request.link.channel))
 
 
-def _receiver_loader(sample: bool, prior_name: str = PRIOR):
+def _receiver_loader(sample: bool, suffix: str = ""):
     def load(request: LoadRequest) -> DiffusionJSCCReceiver:
-        prior = request.weights.load(LatentPrior, DenoiserConfig, prior_name, default=_PRIOR_DEFAULT)
+        prior = request.weights.load(LatentPrior, DenoiserConfig, PRIOR + suffix, default=_PRIOR_DEFAULT)
         autoencoder = request.weights.load(SemanticAutoencoder, AutoencoderConfig, AUTOENCODER)
         return DiffusionJSCCReceiver(_load_link(request), prior, autoencoder, steps=request.steps, sample=sample).eval()
 
@@ -259,15 +256,16 @@ def _load_transmitter(request: LoadRequest) -> DiffusionJSCCTransmitter:
 
 TRANSMITTER = TransmitterSpec(
     name="djscc", description="Guo et al.'s semantic encoder + downsampler (ratio 1/6)",
-    payload_kind=PayloadKind.DJSCC_LATENT, weights=_weights, load=_load_transmitter)
+    payload_kind=PayloadKind.DJSCC_LATENT, weights=_weights(), load=_load_transmitter)
 SPEC = ReceiverSpec(
     name="djscc", description="Guo et al. (2025): upsampling VAE head, reparameterized sample, latent diffusion, "
                               "semantic decoder",
-    transmitter="djscc", weights=_weights, load=_receiver_loader(sample=True), default_steps=10)
+    transmitter="djscc", weights=_weights(), load=_receiver_loader(sample=True), default_steps=10)
 MEAN_SPEC = ReceiverSpec(
     name="djscc-mean", description="Guo et al.'s receiver started at the upsampler's mean (eps = 0)",
-    transmitter="djscc", weights=_weights, load=_receiver_loader(sample=False), default_steps=10)
+    transmitter="djscc", weights=_weights(), load=_receiver_loader(sample=False), default_steps=10)
 RT_SPEC = ReceiverSpec(
     name="djscc-rt", description="Guo et al.'s receiver with the real-time prior (width 32, 2 x 2 patches)",
-    transmitter="djscc", weights=_rt_weights, load=_receiver_loader(sample=True, prior_name=PRIOR + REALTIME_SUFFIX),
+    transmitter="djscc", weights=_weights(REALTIME_SUFFIX),
+    load=_receiver_loader(sample=True, suffix=REALTIME_SUFFIX),
     default_steps=10, variant_of="djscc")

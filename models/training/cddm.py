@@ -23,7 +23,7 @@ import torch
 
 from diffair.models.channels import transmit
 from diffair.models.checkpoint import load_model
-from diffair.models.data import held_out, load_images, to_tensor_batch
+from diffair.models.data import training_and_validation
 from diffair.models.denoiser import DenoiserConfig, LatentUNet
 from diffair.models.jscc import DeepJSCC, JSCCConfig, JSCCDecoder
 from diffair.models.observation import LatentObservation
@@ -99,11 +99,7 @@ def _images(options: TrainCDDMOptions) -> tuple[torch.Tensor, torch.Tensor]:
     """(the training images, up to ``--limit``; 512 validation images: ``val_data``'s test split
     when given, else held out from the end of the training images), on the run's device."""
     device = options.control.workers.device
-    images = to_tensor_batch(load_images(options.data, "train", limit=options.control.limit))
-    if options.val_data is not None:
-        val_images = to_tensor_batch(load_images(options.val_data, "test", limit=512))
-    else:
-        images, val_images = held_out(images, 512)
+    images, val_images = training_and_validation(options.data, options.val_data, 512, options.control.limit)
     return images.to(device), val_images.to(device)
 
 

@@ -8,7 +8,8 @@
    the paper's hybrid loss (models.djscc), one SNR per image uniform in [-5, 20] dB (the
    paper trains on -5..13 dB; our evaluation range reaches 20 dB). Adam 1e-3.
 Each stage resumes from its checkpoint (``--resume``) and runs on one process or several under
-torchrun (models.training.loop); validation PSNR on the test split at 10 dB.
+torchrun (models.training.loop); validation PSNR at 10 dB on images held out from the training split
+(or --val-data).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch
 from diffair.models.autoencoder import AutoencoderConfig, SemanticAutoencoder
 from diffair.models.channels import transmit
 from diffair.models.checkpoint import load_model
-from diffair.models.data import held_out, load_images, to_tensor_batch
+from diffair.models.data import training_and_validation
 from diffair.models.denoiser import DenoiserConfig, LatentPrior
 from diffair.models.djscc import AUTOENCODER, PRIOR, DiffusionJSCCReceiver, DiffusionLink, LinkConfig
 from diffair.models.jscc import unbiased
@@ -54,11 +55,7 @@ def _images(options: TrainDJSCCOptions) -> tuple[torch.Tensor, torch.Tensor]:
     """(the training images, up to ``--limit``; 512 validation images: ``val_data``'s test split,
     or held out from the training images when none is given), on the run's device."""
     device = options.control.workers.device
-    images = to_tensor_batch(load_images(options.data, "train", limit=options.control.limit))
-    if options.val_data is None:
-        images, val_images = held_out(images, 512)
-    else:
-        val_images = to_tensor_batch(load_images(options.val_data, "test", limit=512))
+    images, val_images = training_and_validation(options.data, options.val_data, 512, options.control.limit)
     return images.to(device), val_images.to(device)
 
 

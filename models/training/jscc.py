@@ -16,7 +16,7 @@ import torch
 
 from diffair.models.channels import transmit
 from diffair.models.checkpoint import load_state, read_tensors
-from diffair.models.data import held_out, load_images, to_tensor_batch
+from diffair.models.data import training_and_validation
 from diffair.models.jscc import DeepJSCC, JSCCConfig, unbiased
 from diffair.models.symbols import latent_to_symbols, symbols_to_latent
 from diffair.models.training.loop import RunControl, TrainReport, run_epochs
@@ -78,12 +78,8 @@ def train_jscc(config: JSCCConfig, options: TrainJSCCOptions, name: str) -> Trai
     torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
     control, device = options.control, options.control.workers.device
-    train_images = to_tensor_batch(load_images(options.data, "train", limit=options.control.limit,
-                                               classes=options.classes))
-    if options.val_data is None:  # validation held out from the training images; the test split stays untouched
-        train_images, val_images = held_out(train_images, 1017)
-    else:
-        val_images = to_tensor_batch(load_images(options.val_data, "test", limit=1017, classes=options.classes))
+    train_images, val_images = training_and_validation(options.data, options.val_data, 1017, options.control.limit,
+                                                       options.classes)
     train_images, val_images = train_images.to(device), val_images.to(device)
     model = DeepJSCC(config)
     if options.init is not None:  # e.g. the Rayleigh codec starts from the AWGN one

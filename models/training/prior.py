@@ -5,8 +5,9 @@ A prior learns unit-variance latents x0 (for ICDM: x0 = sqrt(2) z, the latents a
 deep-JSCC encoder makes of one image population, its classes, and of their mirror images)
 by plain DDPM noise prediction: x_t = sqrt(a_t) x0 + sqrt(1 - a_t) eps, t uniform in [0, T),
 loss ||eps - eps_theta(x_t, t)||^2 (Ho et al. 2020). AdamW (lr 2e-4, weight decay 1e-4),
-gradient clipping at 1, cosine decay; the validation score is the same loss on held-out
-test latents at fixed seeds. One process or several under torchrun (models.training.loop).
+gradient clipping at 1, cosine decay; the validation score is the same loss on validation
+latents (held out from the training images, or --val-data) at fixed seeds. One process or several
+under torchrun (models.training.loop).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import torch
 
 from diffair.models.checkpoint import load_model
-from diffair.models.data import held_out, load_images, to_tensor_batch
+from diffair.models.data import training_and_validation
 from diffair.models.denoiser import DenoiserConfig, LatentPrior
 from diffair.models.jscc import DeepJSCC, JSCCConfig
 from diffair.models.schedule import NoiseSchedule
@@ -47,11 +48,7 @@ def codec_latents(codec_dir: Path, codec_name: str, data: Path, classes: tuple[i
     the training images when none is given), unit variance per real value, from a frozen
     deep-JSCC encoder."""
     codec = load_model(DeepJSCC, JSCCConfig, codec_dir, codec_name)
-    images = to_tensor_batch(load_images(data, "train", limit, classes=classes))
-    if val_data is None:
-        images, val_images = held_out(images, 512)
-    else:
-        val_images = to_tensor_batch(load_images(val_data, "test", limit=512, classes=classes))
+    images, val_images = training_and_validation(data, val_data, 512, limit, classes)
     return encode_all(codec.encoder, images) * 2 ** 0.5, codec.encoder(val_images) * 2 ** 0.5
 
 
