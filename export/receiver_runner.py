@@ -21,7 +21,8 @@ from diffair.models.registry import check_backend
 class ReceiverRunner:
     """``receiver`` on ``choice`` (a RunnerChoice or a backend name); exported graphs go to
     ``cache``. Called with an observation, returns ``Decoded`` like the receiver itself.
-    ``provider`` says what ran the last call (e.g. "CPUExecutionProvider")."""
+    ``provider`` says what ran the last call (e.g. "CPUExecutionProvider"); ``switched_to`` the
+    baseline that decoded it in the receiver's place (models.switching), or None."""
 
     def __init__(self, receiver: Receiver, choice: RunnerChoice | str, cache: Path):
         self.choice = RunnerChoice.parse(choice) if isinstance(choice, str) else choice
@@ -30,7 +31,9 @@ class ReceiverRunner:
         self.graph = receiver.graph()  # built once: every call runs the same module or its export
         self.name, self.backend = receiver.name, self.choice.label
         self.provider = None
+        self.switched_to: str | None = None
         self._runners: dict = {}
+        self._fallbacks: dict[str, ReceiverRunner] = {}
 
     def _runner(self, feeds: dict[str, np.ndarray]):
         graph = self.graph
@@ -49,6 +52,14 @@ class ReceiverRunner:
         return self._runners[key]
 
     def __call__(self, obs: LatentObservation) -> Decoded:
+        other = self.receiver.fallback_for(obs)
+        self.switched_to = None if other is None else other.name
+        if other is not None:
+            if other.name not in self._fallbacks:
+                self._fallbacks[other.name] = ReceiverRunner(other, self.choice, self.cache)
+            decoded = self._fallbacks[other.name](obs)
+            self.provider = self._fallbacks[other.name].provider
+            return decoded
         feeds = {name: value.numpy() for name, value in self.receiver.inputs_for(obs).items()}
         runner = self._runner(feeds)
         self.provider = runner.provider

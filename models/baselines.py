@@ -1,4 +1,5 @@
-"""The strongest non-diffusion receiver of CDDM's scenario: ``jscc-mmse``.
+"""The strongest non-diffusion receivers: ``jscc-mmse`` (CDDM's scenario) and ``jscc-interf``
+(ICDM's).
 
 It is the deep-JSCC decoder fine-tuned on exactly what CDDM's receiver is given: the
 MMSE-equalized symbols y = W_s x + W_n n (as they are: no division by the gain, no clipping)
@@ -6,15 +7,24 @@ and each symbol's effective SNR W_s^2 / var(W_n n), from which the decoder can t
 (after MMSE equalization W_s = SNR / (1 + SNR)). Trained by ``diffair train jscc-mmse``
 (models.training.baseline) over the same symbol channel and SNR range as CDDM, with at least
 CDDM's training budget, so that a CDDM gain over it is a gain of the diffusion itself.
+
+``jscc-interf`` is the same receiver for ICDM's scenario: the wanted user's decoder fine-tuned on
+its equalized symbols with the interferer's symbols left in (y = W_x x + W_z z + w, another
+transmitter's vehicles under its animals) at the SNRs and SINRs ICDM serves, reading the
+per-symbol SINR map (``diffair train jscc-interf``): the interference-aware decoder ICDM's
+priors must beat.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
-from diffair.models.contract import Link, LoadRequest, ReceiverSpec
+from diffair.models.contract import LoadRequest, Receiver, ReceiverSpec
 from diffair.models.graphs import DecoderGraph
 from diffair.models.jscc import DeepJSCC, JSCCConfig
+from diffair.models.observation import InterferedObservation
 from diffair.models.receivers import JSCCReceiver
 from diffair.models.symbols import snr_map_db
 
@@ -22,6 +32,11 @@ from diffair.models.symbols import snr_map_db
 def mmse_codec_name(channel: str) -> str:
     """The weights stem of the fine-tuned codec (the jscc encoder, the re-trained decoder)."""
     return f"jscc_mmse_{channel}"
+
+
+def interference_codec_name(channel: str) -> str:
+    """The weights stem of ICDM's baseline (the wanted user's encoder, the re-trained decoder)."""
+    return f"jscc_interf_{channel}"
 
 
 class MMSEDecoderGraph(DecoderGraph):
@@ -44,16 +59,27 @@ class MMSEDecoderReceiver(JSCCReceiver):
         return "decoder_mmse"
 
 
-def _weights(link: Link) -> tuple[str, ...]:
-    return (mmse_codec_name(link.channel),)
+class InterferenceDecoderReceiver(MMSEDecoderReceiver):
+    """The decoder fine-tuned on interfered symbols, told the per-symbol SINR; one network call."""
+
+    name = "jscc-interf"
+    observation = InterferedObservation
 
 
-def _load(request: LoadRequest) -> MMSEDecoderReceiver:
-    codec = request.weights.load(DeepJSCC, JSCCConfig, mmse_codec_name(request.link.channel))
-    return MMSEDecoderReceiver(codec.decoder).eval()
+def _loader(stem: Callable[[str], str], receiver: type[MMSEDecoderReceiver]) -> Callable[[LoadRequest], Receiver]:
+    def load(request: LoadRequest) -> MMSEDecoderReceiver:
+        codec = request.weights.load(DeepJSCC, JSCCConfig, stem(request.link.channel))
+        return receiver(codec.decoder).eval()
+    return load
 
 
 SPEC = ReceiverSpec(
     name="jscc-mmse", description="baseline: the deep-JSCC decoder fine-tuned on the MMSE-equalized symbols and "
                                   "their per-symbol SNR (CDDM's inputs, no diffusion)",
-    transmitter="jscc", weights=_weights, load=_load)
+    transmitter="jscc", weights=lambda link: (mmse_codec_name(link.channel),),
+    load=_loader(mmse_codec_name, MMSEDecoderReceiver))
+INTERFERENCE_SPEC = ReceiverSpec(
+    name="jscc-interf", description="ICDM's scenario, baseline: the decoder fine-tuned on interfered symbols and their "
+                                    "per-symbol SINR (no diffusion)",
+    transmitter="jscc", weights=lambda link: (interference_codec_name(link.channel),),
+    load=_loader(interference_codec_name, InterferenceDecoderReceiver), scenarios=("interference",))

@@ -65,12 +65,20 @@ class Receiver(torch.nn.Module):
     K (None: no sampler, or the full one); ``network_calls`` says how many network evaluations
     one image costs; ``configs`` feeds the ONNX sidecar; ``export_graphs`` lists what
     ``diffair export`` writes (by default the whole receiver as one graph).
+
+    A diffusion receiver may carry a ``switch`` table (models.switching) and the baseline
+    receivers it names (``fallbacks``): ``decode`` then hands an observation to the baseline
+    where the receiver's expected gain is negative, and ``switched_to`` names the receiver that
+    decoded the last call (None: its own method).
     """
 
     name: str = ""
     graph_kind: str | None = None
     observation: ClassVar[type] = LatentObservation
     steps: int | None = None
+    switch = None  # a models.switching.SwitchTable
+    fallbacks: dict = {}
+    switched_to: str | None = None
 
     def graph(self) -> torch.nn.Module:
         """The whole receiver as a tensors-only module: ``inputs`` named as ``feeds`` names
@@ -101,8 +109,21 @@ class Receiver(torch.nn.Module):
         self.check(obs)
         return self.feeds(obs)
 
-    def decode(self, obs: LatentObservation) -> Decoded:
-        """Decode a batch: ``obs`` ``[B, C, h, w]`` -> ``Decoded`` (image ``[B, 3, H, W]``)."""
+    def fallback_for(self, obs: LatentObservation) -> "Receiver | None":
+        """The baseline that decodes ``obs`` in this receiver's place (its switch table says it
+        would lose there), or None."""
+        if self.switch is None or self.switch.steps != self.steps:
+            return None
+        name = self.switch.baseline_at(getattr(obs, self.switch.key))
+        return None if name is None else self.fallbacks[name]
+
+    def decode(self, obs: LatentObservation, switch: bool = True) -> Decoded:
+        """Decode a batch: ``obs`` ``[B, C, h, w]`` -> ``Decoded`` (image ``[B, 3, H, W]``);
+        ``switch``: let the switch table hand it to a baseline."""
+        other = self.fallback_for(obs) if switch else None
+        self.switched_to = None if other is None else other.name
+        if other is not None:
+            return other.decode(obs)
         graph = self.graph()
         feeds = self.inputs_for(obs)
         image, latent = graph(*(feeds[name] for name in graph.inputs))

@@ -7,7 +7,8 @@ rx, export, profile and ``diffair receivers`` — asks this registry (docs/archi
 Weights (``models/weights``, safetensors + JSON config each) per channel type ("awgn",
 "rayleigh"): ``jscc_<channel>_c16`` (the codec), ``cddm_denoiser_<channel>`` and
 ``cddm_codec_<channel>`` (CDDM's stages 2 and 3), ``jscc_mmse_<channel>`` (the baseline
-decoder fine-tuned on MMSE-equalized symbols, models.baselines), ``djscc_link_<channel>`` with the
+decoder fine-tuned on MMSE-equalized symbols, models.baselines), ``jscc_interf_<channel>`` (its
+twin for ICDM's scenario), ``djscc_link_<channel>`` with the
 channel-independent ``djscc_autoencoder`` and ``djscc_prior`` (Guo et al.). ICDM's scenario has
 its own cast (models.interference): the wanted user's codec ``jscc_rayleigh_c16``, the
 interferer's ``jscc_vehicles_c16`` and the priors ``icdm_prior_animals`` / ``icdm_prior_vehicles``.
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from diffair.dsp.errors import ConfigError, ModelError
-from diffair.models import baselines, djscc, icdm, interference, receivers, transmitters
+from diffair.models import baselines, djscc, icdm, interference, receivers, switching, transmitters
 from diffair.models.contract import (Link, LoadRequest, Receiver, ReceiverSpec, Transmitter,
                                      TransmitterSpec, WeightsLoader)
 
@@ -33,6 +34,7 @@ RECEIVER_SPECS: list[ReceiverSpec] = [
     baselines.SPEC,
     receivers.CDDM_SPEC,
     interference.LMMSE_SPEC,
+    baselines.INTERFERENCE_SPEC,
     icdm.SPEC,
     djscc.SPEC,
     djscc.MEAN_SPEC,
@@ -119,10 +121,12 @@ def check_backend(name: str, backend: str) -> None:
 
 
 def build(name: str, channel: str, steps: int | str | None = None, weights_dir: Path = WEIGHTS_DIR,
-          scenario: str = "plain", untrained: bool = False) -> Receiver:
+          scenario: str = "plain", untrained: bool = False, switch: bool = True) -> Receiver:
     """A ready receiver (eval mode) for ``channel`` in ``scenario``. ``steps``: the sampler's K,
     None for the spec's default, FULL for the full sampler. ``untrained``: networks whose weights
-    are missing are built untrained (``receiver.untrained`` says whether any was)."""
+    are missing are built untrained (``receiver.untrained`` says whether any was). ``switch``:
+    attach the receiver's switch table, if it ships one, and the baselines it names
+    (models.switching)."""
     receiver_spec = spec(name)
     if scenario not in receiver_spec.scenarios:
         if scenario == "plain":
@@ -134,6 +138,11 @@ def build(name: str, channel: str, steps: int | str | None = None, weights_dir: 
     loader = _loader(f"receiver {name!r}", link, receiver_spec.weights(link), weights_dir, untrained)
     receiver = receiver_spec.load(LoadRequest(link, resolve_steps(name, steps), loader))
     receiver.untrained = loader.used_untrained
+    table = switching.load_table(weights_dir, name, channel) if switch else None
+    if table is not None and table.steps == receiver.steps:
+        receiver.switch = table
+        receiver.fallbacks = {b: build(b, channel, None, weights_dir, scenario, untrained, switch=False)
+                              for b in table.baselines}
     return receiver
 
 

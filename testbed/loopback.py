@@ -46,7 +46,7 @@ from diffair.radio.interferer import Interferer, SynchronousInterferer
 from diffair.radio.loopback import LoopbackRadio
 from diffair.testbed.baselines import versus_best_baseline
 from diffair.testbed.images import builtin_image, crop_images, interferer_image, pad_images, save_png
-from diffair.testbed.metrics import latent_mse_db, psnr_db, ssim
+from diffair.testbed.metrics import IMAGE_METRICS, latent_mse_db
 from diffair.testbed.rxtx import interferer_payload
 from diffair.testbed.session import channel_for, frame_bursts, sounding_bursts
 
@@ -54,7 +54,8 @@ from diffair.testbed.session import channel_for, frame_bursts, sounding_bursts
 @dataclass(frozen=True)
 class LoopbackOptions:
     """One ``diffair loopback`` run; ``steps``: the diffusion receivers' K (None: each one's
-    default, registry.FULL: the full sampler)."""
+    default, registry.FULL: the full sampler); ``switch``: let switch tables hand frames to a
+    baseline (models.switching)."""
 
     image: Path | None = None
     snr_db: float = 10.0
@@ -73,6 +74,7 @@ class LoopbackOptions:
     interferer_image: Path | None = None
     interferer_cfo_hz: float | None = None
     sounding_symbols: int = SOUNDING_SYMBOLS
+    switch: bool = True
 
 
 INTERFERER_KINDS = ("auto", "sync", "async")
@@ -230,7 +232,8 @@ def run_loopback(options: LoopbackOptions, monitor=None) -> dict:
     kind = interferer_kind(options)
     scenario = "interference" if kind == "sync" else "plain"
     names = list(options.receivers) or default_receivers(options.channel, scenario, options.weights)
-    models = {n: registry.build(n, options.channel, options.steps, options.weights, scenario) for n in names}
+    models = {n: registry.build(n, options.channel, options.steps, options.weights, scenario, switch=options.switch)
+              for n in names}
     groups = by_transmitter(names)
     senders = {t: registry.build_transmitter(t, options.channel, options.weights, scenario) for t in groups}
     source = str(options.image or "(built-in)")
@@ -290,8 +293,8 @@ def run_loopback(options: LoopbackOptions, monitor=None) -> dict:
 
 def _timed_decode(receiver: ReceiverRunner, obs: LatentObservation, image: np.ndarray, sent: torch.Tensor,
                   reference: torch.Tensor) -> tuple[dict, tuple]:
-    """One receiver on ``obs``, timed after a warm-up call: its result row (PSNR, SSIM, latent
-    MSE, latency, backend, warnings) and (decoded image ``[H, W, 3]``, latent or None)."""
+    """One receiver on ``obs``, timed after a warm-up call: its result row (PSNR, SSIM, MS-SSIM,
+    VIF, latent MSE, latency, backend, warnings) and (decoded image ``[H, W, 3]``, latent or None)."""
     receiver(obs)  # warm-up: the first call pays for allocations (and an ONNX export)
     with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
         warnings.simplefilter("always")
@@ -299,9 +302,11 @@ def _timed_decode(receiver: ReceiverRunner, obs: LatentObservation, image: np.nd
         decoded, latent = receiver(obs)
         latency = 1e3 * (time.perf_counter() - started)
     estimate = crop_images(decoded[0].permute(1, 2, 0).clamp(0, 1).numpy(), image.shape[:2])
-    row = {"psnr_db": psnr_db(image / 255.0, estimate), "ssim": ssim(image / 255.0, estimate),
+    row = {**{metric: score(image / 255.0, estimate) for metric, score in IMAGE_METRICS.items()},
            "latent_mse_db": latent_mse_db(reference[0].numpy(), latent[0].numpy()), "latency_ms": latency,
            "backend": receiver.backend, "provider": receiver.provider}
+    if receiver.switched_to:  # its switch table expects a loss here: the baseline decoded (models.switching)
+        row["switched_to"] = receiver.switched_to
     if caught:
         row["warnings"] = sorted({str(w.message) for w in caught})
     return row, (estimate, latent[0].numpy() if sent.shape == latent.shape else None)

@@ -1,71 +1,96 @@
-"""Image and latent quality metrics (numpy), on images in [0, 1] shaped ``[H, W, 3]``."""
+"""Image and latent quality metrics on images in [0, 1] shaped ``[H, W, 3]`` (numpy).
+
+PSNR and the latent MSE are one line each; SSIM, MS-SSIM and VIF come from the field's library,
+torchmetrics (its functional image metrics, in float32), with these small-image rules:
+
+- SSIM: Gaussian window 11 px, sigma 1.5, K1 = 0.01, K2 = 0.03, data range 1 (Wang et al., IEEE
+  TIP 2004), on any image of at least 11 x 11 px.
+- MS-SSIM (Wang, Simoncelli, Bovik 2003): the standard five scale weights when the image is large
+  enough for them with that window (torchmetrics' size check: from 176 px), else the first scales
+  only, as many as the check admits, their weights renormalized to sum to 1 — two scales for a
+  32 x 32 CIFAR-10 image, four for 128 px; negative contrast terms are clipped at 0 ("relu").
+- VIF, pixel domain (Sheikh & Bovik, IEEE TIP 2006): a perceptual metric with no learned weights
+  (piq's HaarPSI / GMSD would need torchvision, whose PyPI build does not load beside the pinned
+  torch). It needs 41 x 41 px: smaller images (CIFAR-10) are scored upscaled 2x by pixel
+  repetition, reference and estimate alike, so their figures compare with each other, not with
+  a full-size photo's.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
-
-SSIM_K1, SSIM_K2, SSIM_SIGMA = 0.01, 0.03, 1.5
-
-
-def psnr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """10 log10(1 / MSE) for images in [0, 1] (no rounding, as the JSCC papers compute it)."""
-    mse = float(np.mean((reference.astype(np.float64) - estimate.astype(np.float64)) ** 2))
-    return 10 * np.log10(1.0 / max(mse, 1e-12))
-
+import torch
+from torchmetrics.functional.image import (multiscale_structural_similarity_index_measure,
+                                           structural_similarity_index_measure, visual_information_fidelity)
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
-MS_SSIM_MIN_SIDE = 8
+SSIM_WINDOW = 11
+VIF_MIN_SIDE = 41
 
 
-def _ssim_maps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(luminance, contrast-structure) maps of one channel, Gaussian window sigma 1.5 truncated
-    at 3.5 sigma, reflected at the borders."""
-    c1, c2 = SSIM_K1 ** 2, SSIM_K2 ** 2
-
-    def blur(img):
-        return gaussian_filter(img, SSIM_SIGMA, truncate=3.5)
-
-    mx, my = blur(x), blur(y)
-    vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
-    return (2 * mx * my + c1) / (mx * mx + my * my + c1), (2 * cxy + c2) / (vx + vy + c2)
+def _per_image(values: torch.Tensor | np.ndarray, single: bool) -> float | np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    return float(values[0]) if single else values
 
 
-def ssim(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """SSIM (Wang et al., IEEE TIP 2004): Gaussian window sigma 1.5 (truncated at 3.5 sigma),
-    K1 = 0.01, K2 = 0.03, data range 1, averaged over channels and the valid interior."""
-    pad = int(3.5 * SSIM_SIGMA + 0.5)
-    scores = []
-    for ch in range(reference.shape[-1]):
-        lum, cs = _ssim_maps(reference[..., ch].astype(np.float64), estimate[..., ch].astype(np.float64))
-        scores.append((lum * cs)[pad:-pad, pad:-pad].mean())
-    return float(np.mean(scores))
+def psnr_db(reference: np.ndarray, estimate: np.ndarray) -> float | np.ndarray:
+    """10 log10(1 / MSE) for images in [0, 1] (no rounding, as the JSCC papers compute it);
+    ``[H, W, 3]`` -> a float, ``[N, H, W, 3]`` -> ``[N]``."""
+    error = reference.astype(np.float64) - estimate.astype(np.float64)
+    mse = np.mean(error.reshape(-1, *error.shape[-3:]) ** 2, axis=(1, 2, 3))
+    return _per_image(10 * np.log10(1.0 / np.maximum(mse, 1e-12)), reference.ndim == 3)
 
 
-def ms_ssim(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """MS-SSIM (Wang, Simoncelli, Bovik 2003): contrast-structure at every scale, luminance at
-    the coarsest, 2x2 average pooling between scales, the standard weights. A 32 x 32 CIFAR
-    image cannot hold the five scales of a 11 x 11 window, so the scales stop where a side
-    would fall below 8 pixels (three for CIFAR, five from 128 pixels up), with the weights
-    renormalized, and the maps are reflected at the borders rather than cropped."""
-    x, y = reference.astype(np.float64), estimate.astype(np.float64)
-    levels = 1
-    while levels < len(MS_SSIM_WEIGHTS) and min(x.shape[:2]) // 2 ** levels >= MS_SSIM_MIN_SIDE:
-        levels += 1
-    weights = np.array(MS_SSIM_WEIGHTS[:levels]) / sum(MS_SSIM_WEIGHTS[:levels])
-    score = 1.0
-    for level in range(levels):
-        maps = [_ssim_maps(x[..., ch], y[..., ch]) for ch in range(x.shape[-1])]
-        cs = max(np.mean([m[1].mean() for m in maps]), 0.0)
-        term = cs if level < levels - 1 else max(np.mean([(m[0] * m[1]).mean() for m in maps]), 0.0)
-        score *= term ** weights[level]
-        h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
-        x = x[:h, :w].reshape(h // 2, 2, w // 2, 2, -1).mean(axis=(1, 3))
-        y = y[:h, :w].reshape(h // 2, 2, w // 2, 2, -1).mean(axis=(1, 3))
-    return float(score)
+def _tensor(images: np.ndarray) -> torch.Tensor:
+    """``[H, W, 3]`` or ``[N, H, W, 3]`` -> ``[N, 3, H, W]`` float32."""
+    batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, *images.shape[-3:])
+    return torch.from_numpy(batch).permute(0, 3, 1, 2)
+
+
+def ssim(reference: np.ndarray, estimate: np.ndarray) -> float | np.ndarray:
+    """SSIM per image, averaged over the channels and the whole image (reflected at the
+    borders); ``[H, W, 3]`` -> a float, ``[N, H, W, 3]`` -> ``[N]``."""
+    scores = structural_similarity_index_measure(_tensor(estimate), _tensor(reference), data_range=1.0,
+                                                 kernel_size=SSIM_WINDOW, sigma=1.5, reduction="none")
+    return _per_image(scores, reference.ndim == 3)
+
+
+def ms_ssim_scales(height: int, width: int) -> int:
+    """How many of MS-SSIM's five scales an image of this size gets (torchmetrics' size check:
+    side >= 2^L and side // max(1, L - 1)^2 > window - 1)."""
+    side = min(height, width)
+    scales = len(MS_SSIM_WEIGHTS)
+    while scales > 1 and (side < 2 ** scales or side // max(1, scales - 1) ** 2 <= SSIM_WINDOW - 1):
+        scales -= 1
+    return scales
+
+
+def ms_ssim(reference: np.ndarray, estimate: np.ndarray) -> float | np.ndarray:
+    """MS-SSIM per image with the scales the image's size admits (module docstring)."""
+    scales = ms_ssim_scales(*reference.shape[-3:-1])
+    weights = tuple(w / sum(MS_SSIM_WEIGHTS[:scales]) for w in MS_SSIM_WEIGHTS[:scales])
+    scores = multiscale_structural_similarity_index_measure(
+        _tensor(estimate), _tensor(reference), data_range=1.0, kernel_size=SSIM_WINDOW, sigma=1.5, betas=weights,
+        normalize="relu", reduction="none")
+    return _per_image(scores, reference.ndim == 3)
+
+
+def vif(reference: np.ndarray, estimate: np.ndarray) -> float | np.ndarray:
+    """VIF (pixel domain) per image, 1 for a perfect copy, averaged over the channels; images
+    under 41 px upscaled by pixel repetition first (module docstring)."""
+    x, y = _tensor(reference), _tensor(estimate)
+    repeat = -(-VIF_MIN_SIDE // min(x.shape[-2:]))
+    if repeat > 1:
+        x, y = (t.repeat_interleave(repeat, -1).repeat_interleave(repeat, -2) for t in (x, y))
+    return _per_image(visual_information_fidelity(y, x, reduction="none"), reference.ndim == 3)
 
 
 def latent_mse_db(reference: np.ndarray, estimate: np.ndarray) -> float:
     """MSE per real value in dB, with the latent scaled to unit variance per real value
     (CDDM's MSE_channel convention)."""
     return float(10 * np.log10(np.mean(2.0 * (reference - estimate) ** 2)))
+
+
+IMAGE_METRICS = {"psnr_db": psnr_db, "ssim": ssim, "ms_ssim": ms_ssim, "vif": vif}
+"""Every report's image scores, by their report key: each takes (reference, estimate) images in
+[0, 1], ``[H, W, 3]`` or ``[N, H, W, 3]``."""

@@ -239,7 +239,7 @@ class ImageDecoding:
         from diffair.models.observation import InterferedObservation, LatentObservation
         from diffair.testbed.images import crop_images, save_png
         from diffair.testbed.loopback import sinr_of
-        from diffair.testbed.metrics import psnr_db, ssim
+        from diffair.testbed.metrics import IMAGE_METRICS
 
         members = {n: r for n, r in self.receivers.items() if self.kinds[n] == payload.kind}
         if not members:
@@ -266,11 +266,13 @@ class ImageDecoding:
                     if decode_ms is not None:
                         decode_ms.setdefault(name, []).append(1e3 * (time.perf_counter() - started))
                 entry = {"backend": receiver.backend, "provider": receiver.provider}
+                if receiver.switched_to:  # its switch table expects a loss here (models.switching)
+                    entry["switched_to"] = receiver.switched_to
                 notes = sorted({str(w.message) for w in caught if issubclass(w.category, UserWarning)})
                 if notes:
                     entry["warnings"] = notes
                 if self.reference is not None:
-                    entry |= {"psnr_db": psnr_db(self._reference01, image), "ssim": ssim(self._reference01, image)}
+                    entry |= {metric: score(self._reference01, image) for metric, score in IMAGE_METRICS.items()}
                 if self.on_image is not None:  # e.g. the live monitor
                     self.on_image(name, image, entry.get("psnr_db"))
                 if self.out is not None:

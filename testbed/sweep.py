@@ -42,7 +42,7 @@ from diffair.testbed.baselines import paired_ci95, versus_best_baseline
 from diffair.testbed.images import crop_images, pad_images
 from diffair.testbed.loopback import (by_transmitter, default_receivers, sinr_of, sir_for_sinr,
                                       through_phy)
-from diffair.testbed.metrics import latent_mse_db, ms_ssim, psnr_db, ssim
+from diffair.testbed.metrics import IMAGE_METRICS, latent_mse_db, psnr_db
 
 
 @dataclass(frozen=True)
@@ -62,33 +62,46 @@ class SweepOptions:
     sinr_db: tuple[float, ...] = ()
     interferer_cfo_hz: float = 0.0
     sounding_symbols: int = SOUNDING_SYMBOLS
+    switch: bool = True
 
 
 def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Tensor, scores: dict) -> None:
-    """Run every receiver on ``obs`` and append per-image PSNR, SSIM and latent MSE (against
-    the reference latent ``z``, each receiver's own) to ``scores``."""
+    """Run every receiver on ``obs`` and append per-image PSNR, SSIM, MS-SSIM, VIF and latent MSE
+    (against the reference latent ``z``, each receiver's own) to ``scores``. The scores are of
+    each receiver's own method; where its switch table (models.switching) hands ``obs`` to a
+    baseline, that decode's PSNR is kept too (``switched_psnr_db``: what a user gets by default)."""
     reference = x.permute(0, 2, 3, 1).numpy()
+
+    def as_images(decoded: torch.Tensor) -> np.ndarray:
+        return crop_images(decoded.clamp(0, 1), tuple(x.shape[-2:])).permute(0, 2, 3, 1).numpy()
+
     for name, receiver in receivers.items():
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            decoded, latent = receiver(obs)
+            by_default = receiver.decode(obs)
+            switched_to = receiver.switched_to
+            decoded, latent = receiver.decode(obs, switch=False) if switched_to else by_default
         scores[name]["warnings"].update(str(w.message) for w in caught)
-        decoded = crop_images(decoded.clamp(0, 1), tuple(x.shape[-2:])).permute(0, 2, 3, 1).numpy()
-        for i in range(len(x)):
-            scores[name]["psnr_db"].append(psnr_db(reference[i], decoded[i]))
-            scores[name]["ssim"].append(ssim(reference[i], decoded[i]))
-            scores[name]["ms_ssim"].append(ms_ssim(reference[i], decoded[i]))
-            scores[name]["latent_mse_db"].append(latent_mse_db(z[i].numpy(), latent[i].numpy()))
+        decoded = as_images(decoded)
+        for metric, score in IMAGE_METRICS.items():
+            scores[name][metric].extend(score(reference, decoded))
+        scores[name]["latent_mse_db"].extend(latent_mse_db(z[i].numpy(), latent[i].numpy()) for i in range(len(x)))
+        switched = psnr_db(reference, as_images(by_default.image)) if switched_to else scores[name]["psnr_db"][-len(x):]
+        scores[name]["switched_psnr_db"].extend(switched)
+        scores[name]["switched_to"].extend([switched_to] * len(x))
 
 
 def _rows(scores: dict, point: dict, images: int, genie: bool) -> list[dict]:
     """One result row per receiver: the point's keys and the means of its scores."""
     rows = []
     for name, s in scores.items():
-        row = {"receiver": name, **point, "psnr_db": float(np.mean(s["psnr_db"])), "ssim": float(np.mean(s["ssim"])),
-               "ms_ssim": float(np.mean(s["ms_ssim"])),
+        row = {"receiver": name, **point, **{metric: float(np.mean(s[metric])) for metric in IMAGE_METRICS},
                "latent_mse_db": float(10 * np.log10(np.mean(10 ** (np.array(s["latent_mse_db"]) / 10)))),
                "images": images, "genie": genie}
+        switched = [b for b in s["switched_to"] if b]
+        if switched:  # how many images a baseline decoded in its place by default, and their PSNR then
+            row |= {"switched_to": ", ".join(sorted(set(switched))), "switched_images": len(switched),
+                    "switched_psnr_db": float(np.mean(s["switched_psnr_db"]))}
         if s["warnings"]:
             row["warnings"] = "; ".join(sorted(s["warnings"]))
         rows.append(row)
@@ -96,7 +109,8 @@ def _rows(scores: dict, point: dict, images: int, genie: bool) -> list[dict]:
 
 
 def _new_scores(receivers: dict) -> dict:
-    return {name: {"psnr_db": [], "ssim": [], "ms_ssim": [], "latent_mse_db": [], "warnings": set()}
+    return {name: {**{metric: [] for metric in IMAGE_METRICS}, "latent_mse_db": [], "switched_psnr_db": [],
+                   "switched_to": [], "warnings": set()}
             for name in receivers}
 
 
@@ -200,8 +214,8 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True, workers
         channel, snr_db, sinr_db = points[point]
         if channel not in setups:
             names = list(options.receivers) or default_receivers(channel, "interference", options.weights)
-            setups[channel] = ({n: registry.build(n, channel, options.steps, options.weights, "interference")
-                                for n in names},
+            setups[channel] = ({n: registry.build(n, channel, options.steps, options.weights, "interference",
+                                                  switch=options.switch) for n in names},
                                registry.build_transmitter("jscc", channel, options.weights, "interference"))
         receivers, codec = setups[channel]
         x = wanted[start:start + options.batch]
@@ -247,7 +261,8 @@ def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = W
             for sender in senders.values():
                 if sender.multiple not in padded:
                     padded[sender.multiple] = to_tensor_batch(pad_images(uint8, str(options.data), sender.multiple))
-            setups[channel] = ({n: registry.build(n, channel, options.steps, options.weights) for n in names}, senders)
+            setups[channel] = ({n: registry.build(n, channel, options.steps, options.weights, switch=options.switch)
+                                for n in names}, senders)
         receivers, senders = setups[channel]
         batch = slice(start, start + options.batch)
         coded = {t: padded[sender.multiple][batch] for t, sender in senders.items()}
@@ -275,6 +290,9 @@ def compare_point(rows: list[dict], scores: dict) -> list[dict]:
     for name, comparison in versus_best_baseline({n: r["psnr_db"] for n, r in by_name.items()}).items():
         gain = np.subtract(scores[name]["psnr_db"], scores[comparison["best_baseline"]]["psnr_db"])
         by_name[name] |= comparison | {"psnr_gain_ci95_db": list(paired_ci95(gain))}
+        if "switched_psnr_db" in by_name[name]:
+            gain = np.subtract(scores[name]["switched_psnr_db"], scores[comparison["best_baseline"]]["psnr_db"])
+            by_name[name] |= {"switched_psnr_gain_db": float(gain.mean())}
     return rows
 
 
@@ -303,8 +321,9 @@ def write_sweep(results: list[dict], out: Path, x_key: str = "snr_db", origin: d
         writer.writeheader()
         writer.writerows(results)
     (out / "sweep.json").write_text(json.dumps({"results": results, "provenance": origin}, indent=2) + "\n")
-    fig, axes = plt.subplots(1, 4, figsize=(18, 4))
-    for metric, ax in zip(("psnr_db", "ssim", "ms_ssim", "latent_mse_db"), axes):
+    metrics = (*IMAGE_METRICS, "latent_mse_db")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 4))
+    for metric, ax in zip(metrics, axes):
         line_of = lambda r: (r["receiver"], r["channel"]) + (() if x_key == "snr_db" else (r["snr_db"],))  # noqa: E731
         for key in sorted({line_of(r) for r in results}):
             rows = sorted((r for r in results if line_of(r) == key), key=lambda r: r[x_key])

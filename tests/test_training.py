@@ -95,7 +95,7 @@ def test_the_mmse_baseline_trains_on_held_out_validation_and_decodes_y_as_it_is(
     report = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert report["epochs"] == 1 and report["steps"] == 1  # 96 - 9 held out = 87 images, batch 128
     record = json.loads((out / "checkpoints" / "jscc_mmse_awgn.train.json").read_text())["history"][0]
-    assert {"val_psnr_db_jscc", "val_psnr_db_jscc_mmse"} <= set(record)
+    assert {"val_psnr_db_jscc", "val_psnr_db_fine_tuned"} <= set(record)
     before, after = load_model(DeepJSCC, JSCCConfig, out, "jscc_awgn_c8"), load_model(DeepJSCC, JSCCConfig, out,
                                                                                       "jscc_mmse_awgn")
     assert all(torch.equal(a, b) for a, b in zip(before.encoder.state_dict().values(),

@@ -7,8 +7,9 @@ with x_t = sqrt(a_t) W_s x0 + sqrt(1 - a_t) W_n eps. AdamW (lr 2e-4, weight deca
 gradient clipping at 1, cosine decay; one process or several under torchrun
 (models.training.loop).
 
-Stage 3 (decoder): encoder and denoiser frozen; the decoder, started from the JSCC decoder,
-is re-trained on the CDDM receiver's output (K-step sampler), one SNR per batch.
+Stage 3 (decoder): encoder and denoiser frozen; the decoder, started from the JSCC decoder (or
+from ``init``'s, e.g. the jscc-mmse baseline's, which already reads W_s-scaled latents with
+their SNR map), is re-trained on the CDDM receiver's output (K-step sampler), one SNR per batch.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class TrainCDDMOptions:
     seed: int = 0
     threads: int = 1
     val_data: Path | None = None
+    init: Path | None = None
     control: RunControl = RunControl()
 
 
@@ -149,7 +151,8 @@ def train_cddm_decoder(options: TrainCDDMOptions, denoiser_name: str, name: str)
     denoiser = load_model(LatentUNet, DenoiserConfig, options.out, denoiser_name).to(device)
     images, val_images = _images(options)
     decoder = JSCCDecoder(codec.config)
-    decoder.load_state_dict(codec.decoder.state_dict())
+    start = codec if options.init is None else load_model(DeepJSCC, JSCCConfig, options.init.parent, options.init.stem)
+    decoder.load_state_dict(start.decoder.state_dict())
     decoder.to(device)
     codec.decoder = decoder
     receiver = CDDMReceiver(denoiser, decoder, steps=options.sampler_steps)

@@ -214,8 +214,8 @@ def radio_choice(args: argparse.Namespace):
 
 def add_receiver_group(p: argparse.ArgumentParser, backend: bool = True, genie: bool = True,
                        channel: bool = False) -> None:
-    """--receivers, --steps, --weights, and where asked --backend, --genie, --channel; --seed
-    comes with --genie (the channel's seed)."""
+    """--receivers, --steps, --weights, --no-switch, and where asked --backend, --genie, --channel;
+    --seed comes with --genie (the channel's seed)."""
     group = p.add_argument_group("receivers")
     group.add_argument("--receivers", type=receiver_list, default=(),
                        help="comma list of registered receivers (`diffair receivers`; default: every one with weights "
@@ -224,6 +224,10 @@ def add_receiver_group(p: argparse.ArgumentParser, backend: bool = True, genie: 
                        help="diffusion sampler steps K, or 'full' (CDDM's m steps, ICDM's 40); default: each "
                             "receiver's own (`diffair receivers`)")
     group.add_argument("--weights", type=FOLDER, default=None, help="a folder of weights (default: the shipped ones)")
+    group.add_argument("--no-switch", dest="switch", action="store_false",
+                       help="run each diffusion receiver's own method everywhere (default: where its switch table "
+                            "expects a loss it hands the frame to the baseline and the report says so; the README's "
+                            "'switching' section)")
     if channel:
         group.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn", help="which weights")
     if backend:

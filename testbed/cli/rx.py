@@ -130,6 +130,6 @@ def image_decoding(args: argparse.Namespace):
         shapes[kind] = sender.latent_shape(*padded_size(size, "--reference / --image-size", sender.multiple))
         kinds |= {name: kind for name in members}
     graphs = (args.images_out or Path("reports/rx")) / "graphs"
-    receivers = {n: ReceiverRunner(registry.build(n, args.channel, args.steps, weights, scenario), args.backend, graphs)
-                 for n in names}
+    receivers = {n: ReceiverRunner(registry.build(n, args.channel, args.steps, weights, scenario, switch=args.switch),
+                                   args.backend, graphs) for n in names}
     return ImageDecoding(receivers, kinds, shapes, size, reference, args.images_out)

@@ -37,7 +37,8 @@ def weights_name(value: str) -> str:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model from a data path (resumable)")
-    p.add_argument("model", choices=["jscc", "jscc-mmse", "cddm", "cddm-decoder", "icdm", "djscc"])
+    p.add_argument("model", choices=["jscc", "jscc-mmse", "jscc-interf", "cddm", "cddm-decoder", "icdm",
+                                          "djscc"])
     p.add_argument("--stage", choices=["autoencoder", "prior", "link"], default="link",
                    help="djscc: which of the three stages (in this order; link: for --channel)")
     p.add_argument("--data", type=EXISTING, required=True, help="a CIFAR-style .npz or a folder of images")
@@ -49,11 +50,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn")
     p.add_argument("--channels", type=COUNT, default=16, help="jscc: latent channels C (16 = ratio 1/6)")
     p.add_argument("--jscc", type=EXISTING_FILE, default=None,
-                   help="jscc-mmse, cddm, icdm: the frozen codec's .safetensors")
-    p.add_argument("--init", type=EXISTING_FILE, default=None, help="jscc: start from these weights (.safetensors)")
+                   help="jscc-mmse, jscc-interf, cddm, icdm: the frozen codec's .safetensors")
+    p.add_argument("--interferer", type=EXISTING_FILE, default=None,
+                   help="jscc-interf: the interferer's codec (.safetensors; ICDM's scenario: "
+                        "models/weights/jscc_vehicles_c16.safetensors)")
+    p.add_argument("--init", type=EXISTING_FILE, default=None, help="jscc: start from these weights; cddm-decoder: start the decoder from this codec's "
+                        "(.safetensors, e.g. the jscc-mmse baseline's)")
     p.add_argument("--classes", type=_class_list, default=None,
                    help="jscc, icdm: train only on these labels, e.g. 0,1,8,9 (CIFAR-10's vehicles)")
-    p.add_argument("--name", type=weights_name, default=None, help="jscc, icdm: weights name (default jscc_<channel>_c<channels>, icdm_prior_<codec>)")
+    p.add_argument("--name", type=weights_name, default=None, help="jscc, icdm, cddm-decoder: weights name (default jscc_<channel>_c<channels>, "
+                        "icdm_prior_<codec>, cddm_codec_<channel>)")
     p.add_argument("--lr", type=POSITIVE, default=None, help="base learning rate (default: the trainer's)")
     size = p.add_argument_group("denoiser size (cddm, icdm, djscc --stage prior)")
     size.add_argument("--realtime", action="store_true",
@@ -106,12 +112,12 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace, control):
     """Run the trainer ``args`` ask for; returns its TrainReport."""
+    extra = {"lr": args.lr} if args.lr else {}  # else each trainer's own default
     if args.model == "jscc":
         from diffair.models.jscc import JSCCConfig
         from diffair.models.training.jscc import TrainJSCCOptions, train_jscc
 
         config = JSCCConfig(channels=args.channels, channel=args.channel)
-        extra = {"lr": args.lr} if args.lr else {}
         return train_jscc(config, TrainJSCCOptions(data=args.data, out=args.out, epochs=args.epochs, seed=args.seed,
                                                    val_data=args.val_data, threads=args.threads, init=args.init,
                                                    classes=args.classes, control=control, **extra),
@@ -131,10 +137,14 @@ def _train(args: argparse.Namespace, control):
         return stages[args.stage](options)
     if args.jscc is None:
         raise ConfigError(f"train {args.model} needs --jscc PATH.safetensors (the frozen codec, with its .json beside)")
-    if args.model == "jscc-mmse":
+    if args.model in ("jscc-mmse", "jscc-interf"):
         from diffair.models.training.baseline import TrainMMSEOptions, train_mmse_decoder
 
-        extra = {"lr": args.lr} if args.lr else {}
+        if args.model == "jscc-interf":
+            if args.interferer is None:
+                raise ConfigError("train jscc-interf needs --interferer PATH.safetensors (the interferer's codec, "
+                                  "e.g. models/weights/jscc_vehicles_c16.safetensors)")
+            extra |= {"interferer": args.interferer, "snr_min_db": 10.0, "val_snr_db": 20.0}
         return train_mmse_decoder(TrainMMSEOptions(data=args.data, out=args.out, jscc=args.jscc, channel=args.channel,
                                                    epochs=args.epochs, seed=args.seed, threads=args.threads,
                                                    control=control, **extra))
@@ -146,7 +156,6 @@ def _train(args: argparse.Namespace, control):
         latents, val_latents = codec_latents(args.jscc.parent, args.jscc.stem, args.data, args.classes, args.val_data,
                                              args.limit)
         torch.set_num_threads(args.threads)
-        extra = {"lr": args.lr} if args.lr else {}
         options = TrainPriorOptions(out=args.out, epochs=args.epochs, size=_size(args), seed=args.seed,
                                     control=control, **extra)
         return train_prior(latents, val_latents, options, args.name or _variant(args, f"icdm_prior_{args.jscc.stem}"))
@@ -154,11 +163,11 @@ def _train(args: argparse.Namespace, control):
 
     options = TrainCDDMOptions(data=args.data, out=args.out, jscc_dir=args.jscc.parent, jscc_name=args.jscc.stem,
                                channel=args.channel, epochs=args.epochs, seed=args.seed, threads=args.threads,
-                               val_data=args.val_data, control=control)
+                               val_data=args.val_data, init=args.init, control=control, **extra)
     denoiser = _variant(args, f"cddm_denoiser_{args.channel}")
     if args.model == "cddm":
         return train_denoiser(options, denoiser, _size(args))
-    return train_cddm_decoder(options, denoiser, _variant(args, f"cddm_codec_{args.channel}"))
+    return train_cddm_decoder(options, denoiser, args.name or _variant(args, f"cddm_codec_{args.channel}"))
 
 
 def _size(args: argparse.Namespace) -> dict[str, int | bool]:
