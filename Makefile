@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[cpu,sdr,plot,monitor,test]'
 	touch $(STAMP)
 
-.PHONY: install demo test bench
+.PHONY: install demo test bench tables
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -21,3 +21,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/diffair bench-phy --out docs/benchmarks/phy_frontend.json
+
+# Every receiver table of the README, re-measured from scratch and written back into README.md
+# (docs/benchmarks/tables/make_tables.py; its time on this machine is in the README).
+tables: $(STAMP)
+	$(PY) docs/benchmarks/tables/make_tables.py

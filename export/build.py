@@ -18,7 +18,7 @@ def receiver_graphs(name: str, channel: str | None = None, steps: int | str | No
     spec = registry.spec(name)
     channel = channel or default_channel(name, weights)
     scenario = spec.scenarios[0]
-    receiver = registry.build(name, channel, steps, weights, scenario, untrained)
+    receiver = registry.build(name, channel, steps, weights, scenario, untrained, switch=False)  # its own graphs
     sender = registry.transmitter_for(name, channel, weights, scenario, untrained)
     graphs = sender.export_graphs() + receiver.export_graphs(lambda side: sender.latent_shape(side, side))
     return graphs, receiver.untrained or sender.untrained

@@ -52,8 +52,10 @@ JOBS: dict[str, list[str]] = {
     "cddm_awgn": [_sweep("--snr-db 0,5,10,15,20 --channel awgn --receivers jscc,cddm --genie --steps 10", "cddm_awgn")],
     "cddm_phy": [_sweep("--snr-db 10 --channel rayleigh --receivers jscc,jscc-mmse,cddm --steps 10", "cddm_phy")],
     "kodak": [f"bash {HERE / 'kodak.sh'} {HERE / 'kodak'}"],
-    "seeds": [f"{sys.executable} {ROOT / 'docs/benchmarks/seeds/run.py'} {DATA} > {HERE / 'seeds.txt'}"],
-    "ablation": [f"{sys.executable} {ROOT / 'docs/benchmarks/ablation/run.py'} {DATA} > {HERE / 'ablation.txt'}"],
+    "seeds": [f"{sys.executable} {ROOT / 'docs/benchmarks/seeds/run.py'} {DATA} > "
+              f"{ROOT / 'docs/benchmarks/seeds/seeds.txt'}"],
+    "ablation": [f"{sys.executable} {ROOT / 'docs/benchmarks/ablation/run.py'} {DATA} > "
+                 f"{ROOT / 'docs/benchmarks/ablation/ablation.txt'}"],
     "icdm_phy": [_sweep("--snr-db 20 --sinr-db=-5,0,5,10,20 --channel rayleigh,awgn --steps 20", "icdm_phy")],
     "icdm_phy_snr10_15": [_sweep("--snr-db 10,15 --sinr-db=-5,0,5,10 --channel rayleigh --steps 20",
                                  "icdm_phy_snr10_15")],
@@ -109,6 +111,15 @@ def _gain(row: dict) -> str:
     return f"{row['psnr_gain_db']:+.2f} ({low:+.2f} … {high:+.2f})".replace("-", "−")
 
 
+def _by_default(row: dict) -> str:
+    """What the receiver gives by default against the best baseline: its own gain, or the gain
+    after its switch table handed the images to a baseline (models.switching)."""
+    if "switched_to" not in row:
+        return f"{row['psnr_gain_db']:+.2f} (own)".replace("-", "−")
+    share = "" if row["switched_images"] == row["images"] else f" ({row['switched_images']}/{row['images']})"
+    return f"{row['switched_psnr_gain_db']:+.2f} → {row['switched_to']}{share}".replace("-", "−")
+
+
 FORMATS = {"psnr_db": _db, "latent_mse_db": _db, "ssim": "{:.3f}".format, "ms_ssim": "{:.3f}".format,
            "vif": "{:.3f}".format}
 LABELS = {"psnr_db": "PSNR", "ssim": "SSIM", "ms_ssim": "MS-SSIM", "vif": "VIF", "latent_mse_db": "latent MSE"}
@@ -130,9 +141,11 @@ def points_table(rows: list[dict], header: str, x_key: str, xs: list, receivers:
         lines.append(f"| {label} | " + " | ".join(" / ".join(cell(x, r, m) for r in receivers)
                                                   for x in xs for m in (metric,)) + " |")
     for receiver in gains:
-        best = {_pick(rows, receiver=receiver, **{x_key: x}, **where)["best_baseline"] for x in xs}
-        lines.append(f"| {receiver} − {'/'.join(sorted(best))} (95% CI) | " + " | ".join(
-            _gain(_pick(rows, receiver=receiver, **{x_key: x}, **where)) for x in xs) + " |")
+        picked = [_pick(rows, receiver=receiver, **{x_key: x}, **where) for x in xs]
+        best = sorted({r["best_baseline"] for r in picked})
+        lines.append(f"| {receiver} − {'/'.join(best)} (95% CI) | " + " | ".join(_gain(r) for r in picked) + " |")
+        lines.append(f"| {receiver} by default (its switch) − {'/'.join(best)} | "
+                     + " | ".join(_by_default(r) for r in picked) + " |")
     return "\n".join(lines)
 
 
@@ -168,23 +181,94 @@ def _icdm(folder: str, channel: str, sinrs=SINRS, snr_db: float = 20.0) -> Calla
 
 def _baseline_rows() -> str:
     """CDDM against both baselines: CIFAR genie 5 / 10 / 15 dB, CIFAR through the PHY, Kodak."""
-    lines = ["| Rayleigh, PSNR (dB) | jscc | jscc-mmse | cddm | cddm − best baseline (95% CI) |", "|---|---|---|---|---|"]
+    lines = ["| PSNR (dB) | jscc | jscc-mmse | cddm | cddm − best baseline (95% CI) | by default (its switch) |",
+             "|---|---|---|---|---|---|"]
     cifar = _rows(HERE / "cddm_rayleigh" / "sweep.json")
     phy = _rows(HERE / "cddm_phy" / "sweep.json")
     kodak = json.loads((HERE / "kodak" / "summary.json").read_text())
     for label, rows, snr in ([("CIFAR-10 (1,017 lossless test images), genie", cifar, s) for s in (5.0, 10.0, 15.0)]
                              + [("CIFAR-10 through the PHY (CFO 30 kHz, estimated CSI)", phy, 10.0)]):
         values = [_pick(rows, receiver=r, snr_db=snr)["psnr_db"] for r in ("jscc", "jscc-mmse", "cddm")]
-        lines.append(f"| {label}, {snr:g} dB | " + " | ".join(_db(v) for v in values)
-                     + f" | {_gain(_pick(rows, receiver='cddm', snr_db=snr))} |")
+        cddm = _pick(rows, receiver="cddm", snr_db=snr)
+        lines.append(f"| {label}, Rayleigh {snr:g} dB | " + " | ".join(_db(v) for v in values)
+                     + f" | {_gain(cddm)} | {_by_default(cddm)} |")
     for point in kodak:
         lines.append(f"| Kodak-24 photographs, {point['link']} | " + " | ".join(
-            _db(point["psnr_db"][r]) for r in ("jscc", "jscc-mmse", "cddm"))
-                     + f" | {_gain(point['cddm'])} |")
+            _db(point["psnr_db"][r]) if r in point["psnr_db"] else "–" for r in ("jscc", "jscc-mmse", "cddm"))
+                     + f" | {_gain(point['cddm'])} | {_by_default(point['cddm'])} |")
+    return "\n".join(lines)
+
+
+def _ablation() -> str:
+    """The ablation table from docs/benchmarks/ablation/ablation.json (its run.py)."""
+    records = json.loads((ROOT / "docs/benchmarks/ablation/ablation.json").read_text())
+
+    def value(receiver: str, metric: str, **where) -> float:
+        return _pick(records, receiver=receiver, **where)[metric]
+
+    def joined(receivers, metric, fmt=_db, **where) -> str:
+        return " / ".join(fmt(value(r, metric, **where)) for r in receivers)
+
+    ms = "{:.3f}".format
+    lines = ["| ablation | link | PSNR (dB) | MS-SSIM |", "|---|---|---|---|"]
+    steps = ("cddm-k0", "cddm-k1", "cddm")
+    for snr in (5.0, 10.0, 15.0):
+        lines.append(f"| CDDM, 0 steps (its stage-3 decoder on the equalized y) / 1 step / 10 steps | Rayleigh "
+                     f"{snr:g} dB | {joined(steps, 'psnr_db', snr_db=snr)} | {joined(steps, 'ms_ssim', ms, snr_db=snr)} |")
+    snrs = (5.0, 10.0, 15.0)
+
+    def over_snrs(receiver: str) -> str:
+        return " / ".join(_db(value(receiver, "psnr_db", snr_db=s)) for s in snrs)
+
+    lines += [f"| CDDM's denoiser at width 64 / the real-time width 32 with 2 × 2 patches (K = 10) | Rayleigh 5 / 10 / 15 dB "
+              f"| {over_snrs('cddm')} vs {over_snrs('cddm-rt')} | |",
+              f"| the real-time CDDM with / without the \\|h\\| conditioning (W_s, W_n into the network; the sampler uses "
+              f"them either way) | Rayleigh 5 / 10 / 15 dB | {over_snrs('cddm-rt')} vs {over_snrs('cddm-rt-blind')} | |",
+              f"| jscc-mmse (no diffusion, for reference) | Rayleigh 5 / 10 / 15 dB | {over_snrs('jscc-mmse')} | "
+              + " / ".join(ms(value("jscc-mmse", "ms_ssim", snr_db=s)) for s in snrs) + " |"]
+    for pair, label in ((("djscc-k0", "djscc"), "Guo et al., without / with its diffusion (K = 10), sampled start"),
+                        (("djscc-mean-k0", "djscc-mean"), "same, started at the upsampler's mean (djscc-mean)")):
+        lines.append(f"| {label} | AWGN 10 dB | {joined(pair, 'psnr_db', snr_db=10.0)} | "
+                     f"{joined(pair, 'ms_ssim', ms, snr_db=10.0)} |")
+    for sinr in (0.0, 10.0):
+        pair = ("icdm-one-prior", "icdm")
+        lines.append(f"| ICDM, one learned prior (the interferer's replaced by the exact Gaussian one) / two | Rayleigh "
+                     f"20 dB, SINR {sinr:g} dB | {joined(pair, 'psnr_db', sinr_db=sinr)} (jscc "
+                     f"{_db(value('jscc', 'psnr_db', sinr_db=sinr))}) | {joined(pair, 'ms_ssim', ms, sinr_db=sinr)} |")
+    return "\n".join(lines)
+
+
+def _seeds() -> str:
+    """cddm-rt − jscc-mmse by training seed, from docs/benchmarks/seeds/seeds.json (its run.py)."""
+    records = json.loads((ROOT / "docs/benchmarks/seeds/seeds.json").read_text())
+    lines = ["| Rayleigh SNR (dB) | jscc-mmse (dB) | seed 0 | seed 1 | seed 2 | mean ± std |", "|---|---|---|---|---|---|"]
+    for r in records:
+        gaps = r["gap_db_by_seed"]
+        mean, std = sum(gaps) / len(gaps), (sum((g - sum(gaps) / len(gaps)) ** 2 for g in gaps) / (len(gaps) - 1)) ** 0.5
+        lines.append(f"| {r['snr_db']:g} | {_db(r['jscc_mmse_psnr_db'])} | "
+                     + " | ".join(f"{g:+.2f}".replace("-", "−") for g in gaps) + f" | {mean:+.2f} ± {std:.2f} |".replace("-", "−"))
+    return "\n".join(lines)
+
+
+def _icdm_by_snr() -> str:
+    """ICDM at SNR 10 and 15 dB through the PHY, Rayleigh: (SNR, SINR) pairs as columns."""
+    rows = [r for r in _rows(HERE / "icdm_phy_snr10_15" / "sweep.json") if r["channel"] == "rayleigh"]
+    pairs = [(snr, sinr) for snr in (10.0, 15.0) for sinr in SINRS]
+    lines = ["| Rayleigh through the PHY, SNR / SINR (dB) | " + " | ".join(
+        f"{_x_label(a)} / {_x_label(b)}" for a, b in pairs) + " |", "|---" * (len(pairs) + 1) + "|"]
+    for metric in ("latent_mse_db", "psnr_db"):
+        lines.append(f"| {LABELS[metric]}, {' / '.join(ICDM_RECEIVERS)} (dB) | " + " | ".join(
+            " / ".join(_db(_pick(rows, receiver=r, snr_db=a, sinr_db=b)[metric]) for r in ICDM_RECEIVERS)
+            for a, b in pairs) + " |")
+    lines.append("| icdm − best baseline (95% CI) | " + " | ".join(
+        _gain(_pick(rows, receiver="icdm", snr_db=a, sinr_db=b)) for a, b in pairs) + " |")
     return "\n".join(lines)
 
 
 RENDERERS: dict[str, Callable[[], str]] = {
+    "ablation": _ablation,
+    "seeds": _seeds,
+    "icdm_phy_snr10_15": _icdm_by_snr,
     "jscc_awgn": lambda: points_table(_rows(HERE / "jscc_awgn" / "sweep.json"), "AWGN SNR (dB)", "snr_db", SNRS,
                                       ["jscc"], metrics=("psnr_db", "ssim", "ms_ssim", "vif")),
     "jscc_rayleigh": lambda: points_table(_rows(HERE / "jscc_rayleigh" / "sweep.json"), "Rayleigh SNR (dB)",
