@@ -16,6 +16,7 @@ from diffair.export.runners import RunnerChoice, make_runner
 from diffair.models.contract import Decoded, Receiver
 from diffair.models.observation import LatentObservation
 from diffair.models.registry import check_backend
+from diffair.models.tiling import decode_tiled, needs_tiles
 
 
 class ReceiverRunner:
@@ -52,6 +53,9 @@ class ReceiverRunner:
         return self._runners[key]
 
     def __call__(self, obs: LatentObservation) -> Decoded:
+        tile = self.receiver.latent_tile
+        if tile and needs_tiles(obs.y, tile):  # a large image: its 32 x 32 tiles as one batch (models.tiling)
+            return decode_tiled(self, obs, tile)
         other = self.receiver.fallback_for(obs)
         self.switched_to = None if other is None else other.name
         if other is not None:

@@ -25,6 +25,7 @@ import torch
 
 from diffair.dsp.errors import ConfigError, ModelError
 from diffair.models.observation import LatentObservation
+from diffair.models.tiling import decode_tiled, needs_tiles
 
 BACKENDS = ("torch", "ort", "trt")
 """The runners every graph-based receiver runs on (``diffair.export.runners``)."""
@@ -66,7 +67,9 @@ class Receiver(torch.nn.Module):
     one image costs; ``configs`` feeds the ONNX sidecar; ``export_graphs`` lists what
     ``diffair export`` writes (by default the whole receiver as one graph).
 
-    A diffusion receiver may carry a ``switch`` table (models.switching) and the baseline
+    ``latent_tile`` (set by the registry from the transmitter: the latent side of a 32 x 32 tile)
+    makes ``decode`` cut a larger observation into such tiles and decode them as one batch
+    (models.tiling), as the networks were trained. A diffusion receiver may carry a ``switch`` table (models.switching) and the baseline
     receivers it names (``fallbacks``): ``decode`` then hands an observation to the baseline
     where the receiver's expected gain is negative, and ``switched_to`` names the receiver that
     decoded the last call (None: its own method).
@@ -76,8 +79,9 @@ class Receiver(torch.nn.Module):
     graph_kind: str | None = None
     observation: ClassVar[type] = LatentObservation
     steps: int | None = None
+    latent_tile: int | None = None
     switch = None  # a models.switching.SwitchTable
-    fallbacks: dict = {}
+    fallbacks: dict = {}  # baseline name -> Receiver, set per instance by the registry
     switched_to: str | None = None
 
     def graph(self) -> torch.nn.Module:
@@ -120,6 +124,8 @@ class Receiver(torch.nn.Module):
     def decode(self, obs: LatentObservation, switch: bool = True) -> Decoded:
         """Decode a batch: ``obs`` ``[B, C, h, w]`` -> ``Decoded`` (image ``[B, 3, H, W]``);
         ``switch``: let the switch table hand it to a baseline."""
+        if self.latent_tile and needs_tiles(obs.y, self.latent_tile):
+            return decode_tiled(lambda tiles: self.decode(tiles, switch), obs, self.latent_tile)
         other = self.fallback_for(obs) if switch else None
         self.switched_to = None if other is None else other.name
         if other is not None:
@@ -255,10 +261,13 @@ class Transmitter:
 @dataclass(frozen=True)
 class TransmitterSpec:
     """One registered transmitter: name, description, the header's PayloadKind of its payloads,
-    the weights it needs and its loader (as ReceiverSpec's)."""
+    the weights it needs and its loader (as ReceiverSpec's); downsampling: image pixels per
+    latent position, per side (its receivers decode a 32 x 32 tile's latent at a time:
+    models.tiling)."""
 
     name: str
     description: str
     payload_kind: int
     weights: Callable[[Link], tuple[str, ...]]
     load: Callable[[LoadRequest], Transmitter]
+    downsampling: int = 4

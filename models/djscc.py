@@ -30,6 +30,7 @@ from diffair.models.config import require_range
 from diffair.models.contract import LoadRequest, Receiver, ReceiverSpec, Transmitter, TransmitterSpec
 from diffair.models.denoiser import REALTIME_SUFFIX, DenoiserConfig, LatentPrior
 from diffair.models.jscc import SNR_DB_CLIP, normalize_power, unbiased
+from diffair.models.tiling import TILE_PX, encode_tiled
 from diffair.models.observation import LatentObservation
 from diffair.models.receivers import sampler_plan
 from diffair.models.sampler import ddim_step
@@ -158,16 +159,20 @@ class DJSCCGraph(torch.nn.Module):
 class DiffusionJSCCTransmitter(Transmitter):
     """Guo et al.'s transmitter: semantic encoder, then the downsampler to the channel symbols."""
 
-    multiple = 16
+    multiple = TILE_PX
 
     def __init__(self, link: DiffusionLink, autoencoder: SemanticAutoencoder):
         self.link, self.autoencoder = link, autoencoder
 
     def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(channel symbols as a latent ``[B, S, H/8, W/8]``, semantic latent ``[B, L, H/4, W/4]``
-        at variance 1/2 per value, the deep-JSCC latents' convention, as the receiver returns it)."""
-        z = self.autoencoder.encode(images)
-        return self.link.downsampler(z), z / 2 ** 0.5
+        at variance 1/2 per value, the deep-JSCC latents' convention, as the receiver returns it);
+        an image larger than 32 x 32 tile by tile (models.tiling)."""
+        def encode(tiles: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            z = self.autoencoder.encode(tiles)
+            return self.link.downsampler(z), z / 2 ** 0.5
+
+        return encode_tiled(encode, images)
 
     def latent_shape(self, height: int, width: int) -> tuple[int, int, int]:
         return self.link.config.symbol_channels, height // 8, width // 8
@@ -256,7 +261,7 @@ def _load_transmitter(request: LoadRequest) -> DiffusionJSCCTransmitter:
 
 TRANSMITTER = TransmitterSpec(
     name="djscc", description="Guo et al.'s semantic encoder + downsampler (ratio 1/6)",
-    payload_kind=PayloadKind.DJSCC_LATENT, weights=_weights(), load=_load_transmitter)
+    payload_kind=PayloadKind.DJSCC_LATENT, weights=_weights(), load=_load_transmitter, downsampling=8)
 SPEC = ReceiverSpec(
     name="djscc", description="Guo et al. (2025): upsampling VAE head, reparameterized sample, latent diffusion, "
                               "semantic decoder",

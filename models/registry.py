@@ -25,6 +25,7 @@ from diffair.dsp.errors import ConfigError, ModelError
 from diffair.models import baselines, djscc, icdm, interference, receivers, switching, transmitters
 from diffair.models.contract import (Link, LoadRequest, Receiver, ReceiverSpec, Transmitter,
                                      TransmitterSpec, WeightsLoader)
+from diffair.models.tiling import TILE_PX
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 CHANNELS = ("awgn", "rayleigh")
@@ -138,6 +139,7 @@ def build(name: str, channel: str, steps: int | str | None = None, weights_dir: 
     loader = _loader(f"receiver {name!r}", link, receiver_spec.weights(link), weights_dir, untrained)
     receiver = receiver_spec.load(LoadRequest(link, resolve_steps(name, steps), loader))
     receiver.untrained = loader.used_untrained
+    receiver.latent_tile = TILE_PX // transmitter_spec(receiver_spec.transmitter).downsampling
     table = switching.load_table(weights_dir, name, channel) if switch else None
     if table is not None and table.steps == receiver.steps:
         receiver.switch = table

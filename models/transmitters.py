@@ -10,21 +10,21 @@ from diffair.dsp.header import PayloadKind
 from diffair.models.contract import ExportGraph, Link, LoadRequest, Transmitter, TransmitterSpec
 from diffair.models.graphs import EncoderGraph
 from diffair.models.jscc import DeepJSCC, JSCCConfig
+from diffair.models.tiling import TILE_PX, encode_tiled
 
 
 class JSCCTransmitter(Transmitter):
     """A deep-JSCC codec's encoder: image ``[B, 3, H, W]`` -> latent ``[B, C, H/4, W/4]``, sent as
-    it is and scored against itself. Image sides are multiples of 16, not just the encoder's 4:
-    the latent denoisers of CDDM and ICDM fold 2 x 2 patches (the real-time ones) and halve the
-    latent once, so its sides must be multiples of 4."""
+    it is and scored against itself; an image larger than 32 x 32 is encoded tile by tile
+    (models.tiling), so its sides are multiples of 32."""
 
-    multiple = 16
+    multiple = TILE_PX
 
     def __init__(self, codec: DeepJSCC):
         self.codec = codec
 
     def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        latent = self.codec.encoder(images)
+        latent, = encode_tiled(lambda tiles: (self.codec.encoder(tiles),), images)
         return latent, latent
 
     def latent_shape(self, height: int, width: int) -> tuple[int, int, int]:
@@ -48,4 +48,4 @@ def _load(request: LoadRequest) -> JSCCTransmitter:
 
 JSCC_TRANSMITTER = TransmitterSpec(
     name="jscc", description="deep JSCC encoder (ratio 1/6): the link's codec", payload_kind=PayloadKind.JSCC_LATENT,
-    weights=_weights, load=_load)
+    weights=_weights, load=_load, downsampling=4)

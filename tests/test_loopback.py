@@ -57,15 +57,16 @@ def test_lost_frames_are_reported_and_the_image_still_decodes(weights, tmp_path,
 
 
 def test_an_image_of_any_size_goes_through_padded_and_cropped_back(weights, tmp_path, capsys):
-    """A 61 x 43 photo (sides no multiple of 8, like 640 x 427 photos): reflect-padded to 64 x 48
-    for the codec, decoded, cropped back to 61 x 43 for the metrics and the PNGs."""
+    """A 61 x 43 photo (sides no multiple of 8, like 640 x 427 photos): reflect-padded to 64 x 64
+    for the codec (two 32 x 32 tiles a side), decoded, cropped back to 61 x 43 for the metrics and
+    the PNGs."""
     image = (np.random.default_rng(1).random((43, 61, 3)) * 255).astype(np.uint8)
     Image.fromarray(image).save(tmp_path / "odd.png")
     out = tmp_path / "r"
     assert main(["loopback", "--image", str(tmp_path / "odd.png"), "--receivers", "jscc,cddm", "--genie",
                  "--weights", str(weights), "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["image_shape"] == [43, 61, 3] and summary["symbols"] == 16 // 2 * 12 * 16
+    assert summary["image_shape"] == [43, 61, 3] and summary["symbols"] == 16 // 2 * 16 * 16
     assert all(np.isfinite(r["psnr_db"]) for r in summary["receivers"].values())
     assert np.asarray(Image.open(out / "jscc.png")).shape == (43, 61, 3)
 
@@ -73,7 +74,7 @@ def test_an_image_of_any_size_goes_through_padded_and_cropped_back(weights, tmp_
 def test_bad_images_and_missing_weights_are_clear_errors(weights, tmp_path, capsys):
     Image.fromarray(np.zeros((3, 30, 3), np.uint8)).save(tmp_path / "thin.png")
     assert main(["loopback", "--image", str(tmp_path / "thin.png"), "--weights", str(weights)]) == 2
-    assert "at least 16 pixels" in capsys.readouterr().err
+    assert "at least 32 pixels" in capsys.readouterr().err
     (tmp_path / "bad.png").write_bytes(b"nope")
     assert main(["loopback", "--image", str(tmp_path / "bad.png"), "--weights", str(weights)]) == 2
     assert "cannot read image" in capsys.readouterr().err

@@ -113,7 +113,7 @@ def test_loopback_runs_icdm_through_the_phy(tmp_path, capsys):
     assert summary["interferer"] == "sync" and summary["frames_ok"] == summary["frames_sent"]
     assert abs(summary["sinr_db_est"] - summary["sinr_db_true"]) < 1.5
     r = summary["receivers"]
-    assert set(r) == {"jscc", "lmmse", "icdm"}
+    assert set(r) == {"jscc", "lmmse", "jscc-interf", "icdm"}
     assert r["icdm"]["latent_mse_db"] < r["lmmse"]["latent_mse_db"] - 3.0
     assert r["icdm"]["psnr_db"] > r["jscc"]["psnr_db"] + 2.0
 

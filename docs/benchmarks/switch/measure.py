@@ -7,7 +7,7 @@ them); the test split is never read here. Every receiver runs its own method (no
 CSI, its default K, beside the baselines of its scenario; each grid point's best baseline and the
 receiver's mean PSNR gain over it are written to models/weights/switch/<receiver>_<channel>.json.
 
-    .venv/bin/python docs/benchmarks/switch/measure.py [DATA_DIR]      # about 10 minutes here
+    .venv/bin/python docs/benchmarks/switch/measure.py [DATA_DIR] [plain|interference]   # both by default
 """
 
 from __future__ import annotations
@@ -56,11 +56,13 @@ def measure(validation: Path, scenario: str, channel: str) -> list[dict]:
     return run_sweep(options, progress=True)["results"]
 
 
-def main(data_dir: Path) -> None:
+def main(data_dir: Path, scenarios: tuple[str, ...] = ("plain", "interference")) -> None:
     data = data_dir / "cifar10" / "cifar10_jpeg_q75_60k.npz"
     validation = validation_archive(data, Path(tempfile.mkdtemp()))
     origin = provenance(0, {}, data)
     for scenario, key in (("plain", "snr_db"), ("interference", "sinr_db")):
+        if scenario not in scenarios:
+            continue
         for channel in registry.CHANNELS:
             rows = measure(validation, scenario, channel)
             for receiver in RECEIVERS[scenario]:
@@ -82,4 +84,5 @@ def main(data_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DIFFAIR_DATA", "../shared/data")))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DIFFAIR_DATA", "../shared/data")),
+         tuple(sys.argv[2:]) or ("plain", "interference"))

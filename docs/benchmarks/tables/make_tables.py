@@ -42,7 +42,8 @@ def _sweep(args: str, out: str) -> str:
     return f"{SWEEP} {CIFAR} {args} --out {HERE / out} --json > /dev/null"
 
 
-JOBS: dict[str, list[str]] = {
+JOBS: dict[str, list[str]] = {  # in this order: the switch tables first, the sweeps report what they do
+    "switch": [f"{sys.executable} {ROOT / 'docs/benchmarks/switch/measure.py'} {DATA} > {HERE / 'switch.txt'}"],
     "jscc_awgn": [_sweep("--snr-db 0,5,10,15,20 --channel awgn --receivers jscc --genie", "jscc_awgn")],
     "jscc_rayleigh": [_sweep("--snr-db 0,5,10,15,20 --channel rayleigh --receivers jscc --genie", "jscc_rayleigh")],
     "cddm_rayleigh": [_sweep("--snr-db 0,5,10,15,20 --channel rayleigh --receivers jscc,jscc-mmse,cddm --genie "
@@ -265,7 +266,25 @@ def _icdm_by_snr() -> str:
     return "\n".join(lines)
 
 
+def _switch_tables() -> str:
+    """Each shipped switch table (models/weights/switch): the expected gain per grid point."""
+    from diffair.models.registry import WEIGHTS_DIR
+
+    lines = ["| receiver, channel (grid) | expected PSNR gain over the best baseline (dB), per grid point |", "|---|---|"]
+    for path in sorted((WEIGHTS_DIR / "switch").glob("*.json")):
+        table = json.loads(path.read_text())
+        unit = "SNR" if table["key"] == "snr_db" else "SINR"
+        cells = ", ".join(f"{p['at_db']:g}: {p['gain_db']:+.2f}" + ("" if p["gain_db"] >= 0 else f" → {p['baseline']}")
+                          for p in table["points"])
+        lines.append(f"| {table['receiver']}, {table['channel']} ({unit} dB, K = {table['steps']}) | "
+                     + cells.replace("-", "−") + " |")
+    if len(lines) == 2:
+        raise LookupError("no switch table in models/weights/switch")
+    return "\n".join(lines)
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "switch": _switch_tables,
     "ablation": _ablation,
     "seeds": _seeds,
     "icdm_phy_snr10_15": _icdm_by_snr,
