@@ -4,8 +4,8 @@ registered for the run only (models.registry.registered), built from the shipped
 
 * cddm-k0: CDDM's stage-3 decoder on the MMSE-equalized symbols as they are (no diffusion step);
   cddm-k1: one DDIM step; cddm (K = 10); cddm-rt (the real-time width-32 denoiser, K = 10);
-  cddm-rt-blind: cddm-rt's twin trained without the |h| conditioning (W_s, W_n), from
-  models/weights/ablation (train_unconditioned.sh).
+  cddm-rt-blind: cddm-rt's denoiser twin trained without the |h| conditioning (W_s, W_n), from
+  models/weights/ablation (train_unconditioned.sh), decoding with cddm-rt's own stage-3 decoder.
 * djscc-k0 / djscc-mean-k0: Guo et al.'s receiver without its diffusion (the upsampler's sample,
   or its mean, straight into the semantic decoder) against djscc / djscc-mean at K = 10.
 * icdm-one-prior: ICDM's joint sampler with the interferer's learned prior replaced by the exact
@@ -58,8 +58,10 @@ def _cddm_k1(request: LoadRequest):
 
 
 def _cddm_blind(request: LoadRequest):
-    blind = dataclasses.replace(request, weights=WeightsLoader(BLIND_WEIGHTS))
-    return _named(receivers.CDDM_RT_SPEC.load(blind), "cddm-rt-blind")
+    """The blind denoiser with cddm-rt's own stage-3 decoder: only the conditioning differs."""
+    blind = receivers.CDDM_RT_SPEC.load(dataclasses.replace(request, weights=WeightsLoader(BLIND_WEIGHTS)))
+    blind.decoder = receivers.CDDM_RT_SPEC.load(request).decoder
+    return _named(blind, "cddm-rt-blind")
 
 
 def _djscc_k0(sample: bool, name: str):

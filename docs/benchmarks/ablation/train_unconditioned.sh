@@ -5,7 +5,6 @@
 set -e
 cd "$(dirname "$0")/../../.."
 D=../shared/data/cifar10; T=models/weights/ablation; J=models/weights/jscc_rayleigh_c16.safetensors
-I=models/weights/jscc_mmse_rayleigh.safetensors  # stage 3 starts from the baseline's decoder, as cddm-rt's
 C="--threads 2 --out $T --data $D/cifar10_jpeg_q75_60k.npz --channel rayleigh --jscc $J ${RESUME:-}"
-[ -f $T/cddm_denoiser_rayleigh_rt.safetensors ] || .venv/bin/diffair train cddm --realtime --unconditioned --epochs 14 $C
-[ -f $T/cddm_codec_rayleigh_rt.safetensors ] || .venv/bin/diffair train cddm-decoder --realtime --init $I --epochs 4 $C
+.venv/bin/diffair train cddm --realtime --unconditioned --epochs 14 $C
+.venv/bin/diffair train cddm-decoder --realtime --epochs 2 $C

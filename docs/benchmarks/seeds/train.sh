@@ -5,10 +5,9 @@
 set -e
 cd "$(dirname "$0")/../../.."
 D=../shared/data/cifar10; J=models/weights/jscc_rayleigh_c16.safetensors
-I=models/weights/jscc_mmse_rayleigh.safetensors  # stage 3 starts from the baseline's decoder (issue 17)
 for seed in 1 2; do
   T=models/weights/seeds/seed$seed
   C="--threads 2 --out $T --data $D/cifar10_jpeg_q75_60k.npz --channel rayleigh --jscc $J --seed $seed ${RESUME:-}"
   [ -f $T/cddm_denoiser_rayleigh_rt.safetensors ] || .venv/bin/diffair train cddm --realtime --epochs 14 $C
-  [ -f $T/cddm_codec_rayleigh_rt.safetensors ] || .venv/bin/diffair train cddm-decoder --realtime --init $I --epochs 4 $C
+  [ -f $T/cddm_codec_rayleigh_rt.safetensors ] || .venv/bin/diffair train cddm-decoder --realtime --epochs 2 $C
 done
