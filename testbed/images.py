@@ -56,11 +56,11 @@ def interferer_image(path: Path | None, shape: tuple[int, ...]) -> np.ndarray:
 
 def padded_size(size: tuple[int, int], source: str, multiple: int = 4) -> tuple[int, int]:
     """The size (height, width) the codec codes an image of ``size`` at: each side rounded up
-    to a multiple of ``multiple`` (at least twice it). Sides under ``multiple`` are refused."""
+    to a multiple of ``multiple``. Sides under ``multiple`` are refused."""
     h, w = size
     if h < multiple or w < multiple:
         raise ConfigError(f"image {source} is {w} x {h}; the codec needs sides of at least {multiple} pixels")
-    return max(-(-h // multiple) * multiple, 2 * multiple), max(-(-w // multiple) * multiple, 2 * multiple)
+    return -(-h // multiple) * multiple, -(-w // multiple) * multiple
 
 
 def pad_images(images: np.ndarray, source: str, multiple: int = 4) -> np.ndarray:

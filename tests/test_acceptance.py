@@ -58,16 +58,19 @@ MMSE_BASELINE = WEIGHTS_DIR / "jscc_mmse_rayleigh.safetensors"
 
 @needs_cddm
 @pytest.mark.skipif(not MMSE_BASELINE.exists(), reason=f"the jscc-mmse baseline not found at {MMSE_BASELINE}")
-def test_cddm_does_not_beat_the_decoder_fine_tuned_on_its_inputs(tmp_path):
-    """The unfavourable finding of issue 17, held: the deep-JSCC decoder fine-tuned on the
-    MMSE-equalized symbols and their SNR (jscc-mmse, CDDM's inputs, no diffusion) gains
-    +1.18 dB over jscc at 10 dB, and CDDM (K = 10) loses 0.47 / 0.35 / 0.33 dB to it at
-    5 / 10 / 15 dB (genie Rayleigh, 1,017 lossless CIFAR-10 test images; tolerance 0.15 dB)."""
+def test_cddm_is_level_with_the_decoder_fine_tuned_on_its_inputs(tmp_path):
+    """Issue 17's finding, held: the deep-JSCC decoder fine-tuned on the MMSE-equalized symbols
+    and their SNR (jscc-mmse, CDDM's inputs, no diffusion) gains +1.18 dB over jscc at 10 dB;
+    CDDM (K = 10, its stage-3 decoder started from jscc-mmse's) is level with it, -0.03 / +0.03 /
+    +0.03 dB at 5 / 10 / 15 dB, not the +0.3 dB the issue asked for (genie Rayleigh, 1,017
+    lossless CIFAR-10 test images; tolerance 0.15 dB); by default it switches to jscc-mmse at 5 dB."""
     rows = _rayleigh(tmp_path, (5.0, 10.0, 15.0), ("jscc", "jscc-mmse", "cddm"))
     assert rows["jscc-mmse", 10.0]["psnr_db"] - rows["jscc", 10.0]["psnr_db"] == pytest.approx(1.18, abs=0.15)
-    for snr_db, loss_db in ((5.0, -0.47), (10.0, -0.35), (15.0, -0.33)):
-        assert rows["cddm", snr_db]["psnr_gain_db"] == pytest.approx(loss_db, abs=0.15)
+    for snr_db, gain_db in ((5.0, -0.03), (10.0, 0.03), (15.0, 0.03)):
+        assert rows["cddm", snr_db]["psnr_gain_db"] == pytest.approx(gain_db, abs=0.15)
         assert rows["cddm", snr_db]["best_baseline"] == "jscc-mmse"
+    assert rows["cddm", 5.0]["switched_to"] == "jscc-mmse"
+    assert rows["cddm", 5.0]["switched_psnr_gain_db"] == pytest.approx(0.0, abs=1e-6)
 
 
 @needs_cddm
@@ -127,15 +130,6 @@ def test_the_real_time_icdm_loses_its_gain(tmp_path):
     assert psnr["icdm"] - psnr["icdm-rt"] >= 3.5
 
 
-def _ablation_receivers():
-    """The ablated receivers of the README's ablation table, from the script that made it."""
-    path = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "ablation" / "run.py"
-    module_spec = importlib.util.spec_from_file_location("diffair_ablation", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module.ABLATIONS
-
-
 @needs_cddm
 @pytest.mark.skipif(not ICDM.exists(), reason=f"trained ICDM priors not found at {ICDM}")
 def test_the_ablation_findings(tmp_path):
@@ -143,7 +137,7 @@ def test_the_ablation_findings(tmp_path):
     0.13 dB over its own decoder with none (±0.08), that decoder sits 0.47 dB below jscc-mmse
     (±0.15); ICDM with one learned prior falls 3.5 dB below plain jscc at SINR 0 dB (±0.5)."""
     with ExitStack() as stack:
-        for spec in _ablation_receivers():
+        for spec in _script("ablation/run.py", "diffair_ablation").ABLATIONS:
             stack.enter_context(registry.registered(spec))
         cddm = _rayleigh(tmp_path, (10.0,), ("jscc-mmse", "cddm-k0", "cddm"))
         rows = run_sweep(SweepOptions(data=DATA, limit=1017, snr_db=(20.0,), sinr_db=(0.0,), channels=("rayleigh",),
@@ -154,3 +148,48 @@ def test_the_ablation_findings(tmp_path):
     assert psnr["jscc-mmse"] - psnr["cddm-k0"] == pytest.approx(0.47, abs=0.15)
     icdm = {r["receiver"]: r["psnr_db"] for r in rows}
     assert icdm["icdm-one-prior"] - icdm["jscc"] == pytest.approx(-3.5, abs=0.5)
+
+
+def _script(relative: str, name: str):
+    """A benchmark script's module (its receivers and helpers), loaded from docs/benchmarks."""
+    path = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / relative
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+KODIM23 = DATA_DIR / "kodak24" / "kodim23.png"
+
+
+@pytest.mark.skipif(not KODIM23.exists(), reason=f"the Kodak photo {KODIM23} not found")
+def test_a_photograph_is_coded_far_better_as_tiles():
+    """The cause of the photo losses (README, photographs): kodim23 (768 x 512) at AWGN 10 dB,
+    genie, through jscc whole (the papers' way) and as 32 x 32 tiles (diffair's): 3 dB or more
+    better as tiles (measured 24.27 against 33.03 dB)."""
+    from diffair.models.data import load_image, to_tensor_batch
+    from diffair.testbed.metrics import psnr_db
+
+    experiment = _script("djscc_photos/run.py", "diffair_djscc_photos")
+    image = load_image(KODIM23)
+    x = to_tensor_batch(image[None])
+    whole, tiles = (psnr_db(image / 255.0, experiment._decode("jscc", "awgn", 10.0, x, 0, tiled)[0]
+                            .permute(1, 2, 0).numpy()) for tiled in (False, True))
+    assert tiles >= whole + 3.0 and tiles >= 30.0
+
+
+INTERF_BASELINE = WEIGHTS_DIR / "jscc_interf_awgn.safetensors"
+
+
+@pytest.mark.skipif(not (ICDM.exists() and INTERF_BASELINE.exists()), reason="ICDM's priors and jscc-interf are needed")
+def test_icdm_against_the_interference_aware_decoder(tmp_path):
+    """README, ICDM through the PHY (K = 20, SNR 20 dB, SINR 0 dB, 599 animals): the decoder
+    fine-tuned on interfered symbols (jscc-interf) beats ICDM on AWGN by 3.40 dB, while on
+    Rayleigh ICDM stays 4.81 dB above every baseline (tolerance 0.3 dB)."""
+    rows = run_sweep(SweepOptions(data=DATA, limit=1017, snr_db=(20.0,), sinr_db=(0.0,), channels=("rayleigh", "awgn"),
+                                  receivers=("jscc", "jscc-interf", "icdm"), steps=20, out=tmp_path),
+                     progress=False)["results"]
+    icdm = {r["channel"]: r for r in rows if r["receiver"] == "icdm"}
+    assert icdm["awgn"]["best_baseline"] == "jscc-interf"
+    assert icdm["awgn"]["psnr_gain_db"] == pytest.approx(-3.40, abs=0.3)
+    assert icdm["rayleigh"]["psnr_gain_db"] == pytest.approx(4.81, abs=0.3)

@@ -116,7 +116,8 @@ def test_padding_reflects_to_the_multiple_and_cropping_restores_the_image():
     assert np.array_equal(crop_images(padded, (30, 5)), image)
     assert pad_images(padded, "x", 4) is padded  # already a multiple: untouched
     batch = np.stack([image[:4, :4], image[:4, :4]])
-    assert pad_images(batch, "x", 4).shape == (2, 8, 8, 3)  # at least twice the multiple: mirrored
+    assert pad_images(batch, "x", 4) is batch  # a multiple already: as it is
+    assert pad_images(image[:5, :5], "x", 4).shape == (8, 8, 3)  # padding near the side's length: mirrored
     with pytest.raises(ConfigError, match="at least 4 pixels"):
         pad_images(np.zeros((3, 30, 3), np.uint8), "x")
     with pytest.raises(ModelError):

@@ -33,6 +33,7 @@ README = ROOT / "README.md"
 DATA = Path(os.environ.get("DIFFAIR_DATA", ROOT.parent / "shared" / "data"))
 CIFAR = f"--data {DATA}/cifar10/cifar10_lossless_subset.npz --limit 1017"
 SWEEP = "torchrun --standalone --nproc-per-node 2 --no-python diffair sweep"
+KODAK = ROOT / "runs" / "kodak24_landscape.npz"  # made by kodak_archive.py, outside what git tracks
 STEPS_CDDM = ("1", "2", "5", "10", "20", "full")
 STEPS_ICDM = ("5", "10", "20", "full")
 STEPS_DJSCC = ("1", "2", "5", "10", "full")
@@ -52,12 +53,19 @@ JOBS: dict[str, list[str]] = {  # in this order: the switch tables first, the sw
                    for k in STEPS_CDDM],
     "cddm_awgn": [_sweep("--snr-db 0,5,10,15,20 --channel awgn --receivers jscc,cddm --genie --steps 10", "cddm_awgn")],
     "cddm_phy": [_sweep("--snr-db 10 --channel rayleigh --receivers jscc,jscc-mmse,cddm --steps 10", "cddm_phy")],
-    "kodak": [f"bash {HERE / 'kodak.sh'} {HERE / 'kodak'}"],
+    "kodak": [f"{sys.executable} {HERE / 'kodak_archive.py'} {DATA} {KODAK}",
+              f"{SWEEP} --data {KODAK} --snr-db 5,15 --channel rayleigh --receivers jscc,jscc-mmse,cddm --steps 10 "
+              f"--out {HERE / 'kodak_rayleigh'} --json > /dev/null",
+              f"{SWEEP} --data {KODAK} --snr-db 10 --channel awgn --receivers jscc,cddm --steps 10 "
+              f"--out {HERE / 'kodak_awgn'} --json > /dev/null"],
     "seeds": [f"{sys.executable} {ROOT / 'docs/benchmarks/seeds/run.py'} {DATA} > "
               f"{ROOT / 'docs/benchmarks/seeds/seeds.txt'}"],
     "ablation": [f"{sys.executable} {ROOT / 'docs/benchmarks/ablation/run.py'} {DATA} > "
                  f"{ROOT / 'docs/benchmarks/ablation/ablation.txt'}"],
     "icdm_phy": [_sweep("--snr-db 20 --sinr-db=-5,0,5,10,20 --channel rayleigh,awgn --steps 20", "icdm_phy")],
+    "djscc_photos": [f"{sys.executable} {ROOT / 'docs/benchmarks/djscc_photos/run.py'} {DATA} > "
+                     f"{ROOT / 'docs/benchmarks/djscc_photos/photos.txt'}"],
+    "icdm_default": [_sweep("--snr-db 20 --sinr-db=0,10,20 --channel rayleigh,awgn", "icdm_default")],
     "icdm_phy_snr10_15": [_sweep("--snr-db 10,15 --sinr-db=-5,0,5,10 --channel rayleigh --steps 20",
                                  "icdm_phy_snr10_15")],
     "icdm_genie": [_sweep("--snr-db 20 --sinr-db=-5,0,5,10 --channel rayleigh,awgn --steps full --genie",
@@ -118,7 +126,7 @@ def _by_default(row: dict) -> str:
     if "switched_to" not in row:
         return f"{row['psnr_gain_db']:+.2f} (own)".replace("-", "−")
     share = "" if row["switched_images"] == row["images"] else f" ({row['switched_images']}/{row['images']})"
-    return f"{row['switched_psnr_gain_db']:+.2f} → {row['switched_to']}{share}".replace("-", "−")
+    return f"{row['switched_psnr_gain_db']:+.2f}".replace("-", "−") + f" → {row['switched_to']}{share}"
 
 
 FORMATS = {"psnr_db": _db, "latent_mse_db": _db, "ssim": "{:.3f}".format, "ms_ssim": "{:.3f}".format,
@@ -181,22 +189,21 @@ def _icdm(folder: str, channel: str, sinrs=SINRS, snr_db: float = 20.0) -> Calla
 
 
 def _baseline_rows() -> str:
-    """CDDM against both baselines: CIFAR genie 5 / 10 / 15 dB, CIFAR through the PHY, Kodak."""
+    """CDDM against both baselines: CIFAR genie 5 / 10 / 15 dB, CIFAR and the Kodak photographs
+    through the PHY."""
     lines = ["| PSNR (dB) | jscc | jscc-mmse | cddm | cddm − best baseline (95% CI) | by default (its switch) |",
              "|---|---|---|---|---|---|"]
-    cifar = _rows(HERE / "cddm_rayleigh" / "sweep.json")
-    phy = _rows(HERE / "cddm_phy" / "sweep.json")
-    kodak = json.loads((HERE / "kodak" / "summary.json").read_text())
-    for label, rows, snr in ([("CIFAR-10 (1,017 lossless test images), genie", cifar, s) for s in (5.0, 10.0, 15.0)]
-                             + [("CIFAR-10 through the PHY (CFO 30 kHz, estimated CSI)", phy, 10.0)]):
-        values = [_pick(rows, receiver=r, snr_db=snr)["psnr_db"] for r in ("jscc", "jscc-mmse", "cddm")]
+    points = ([("CIFAR-10 (1,017 lossless test images), genie", "cddm_rayleigh", "rayleigh", s) for s in (5.0, 10.0, 15.0)]
+              + [("CIFAR-10 through the PHY (CFO 30 kHz, estimated CSI)", "cddm_phy", "rayleigh", 10.0)]
+              + [("Kodak-24 photographs through the PHY", f"kodak_{c}", c, s)
+                 for c, s in (("rayleigh", 5.0), ("rayleigh", 15.0), ("awgn", 10.0))])
+    for label, job, channel, snr in points:
+        rows = _rows(HERE / job / "sweep.json")
+        values = [_db(_pick(rows, receiver=r, snr_db=snr)["psnr_db"]) if any(x["receiver"] == r for x in rows) else "–"
+                  for r in ("jscc", "jscc-mmse", "cddm")]
         cddm = _pick(rows, receiver="cddm", snr_db=snr)
-        lines.append(f"| {label}, Rayleigh {snr:g} dB | " + " | ".join(_db(v) for v in values)
-                     + f" | {_gain(cddm)} | {_by_default(cddm)} |")
-    for point in kodak:
-        lines.append(f"| Kodak-24 photographs, {point['link']} | " + " | ".join(
-            _db(point["psnr_db"][r]) if r in point["psnr_db"] else "–" for r in ("jscc", "jscc-mmse", "cddm"))
-                     + f" | {_gain(point['cddm'])} | {_by_default(point['cddm'])} |")
+        link = f"{'Rayleigh' if channel == 'rayleigh' else 'AWGN'} {snr:g} dB"
+        lines.append(f"| {label}, {link} | " + " | ".join(values) + f" | {_gain(cddm)} | {_by_default(cddm)} |")
     return "\n".join(lines)
 
 
@@ -283,7 +290,40 @@ def _switch_tables() -> str:
     return "\n".join(lines)
 
 
+def _icdm_default() -> str:
+    """ICDM as shipped (K = 10, its switch) at issue 17's target points, through the PHY."""
+    rows = _rows(HERE / "icdm_default" / "sweep.json")
+    sinrs = [0.0, 10.0, 20.0]
+    lines = ["| through the PHY, SNR 20 dB, K = 10; SINR (dB) | " + " | ".join(_x_label(x) for x in sinrs) + " |",
+             "|---" * (len(sinrs) + 1) + "|"]
+    for channel in ("rayleigh", "awgn"):
+        picked = [_pick(rows, receiver="icdm", channel=channel, sinr_db=x) for x in sinrs]
+        label = "Rayleigh" if channel == "rayleigh" else "AWGN"
+        lines.append(f"| {label}: icdm's own − best baseline (95% CI) | " + " | ".join(
+            f"{_gain(r)} ({r['best_baseline']})" for r in picked) + " |")
+        lines.append(f"| {label}: icdm by default (its switch) − best baseline | "
+                     + " | ".join(_by_default(r) for r in picked) + " |")
+    return "\n".join(lines)
+
+
+def _photos() -> str:
+    """Kodak, whole through the networks or as 32 x 32 tiles (docs/benchmarks/djscc_photos)."""
+    records = json.loads((ROOT / "docs/benchmarks/djscc_photos/photos.json").read_text())
+    keys = ("jscc_whole", "jscc_tiles", "djscc-mean_whole", "djscc-mean_tiles")
+    lines = ["| 24 Kodak photos, genie, mean PSNR (dB) | jscc, whole | jscc, tiles | djscc-mean, whole | djscc-mean, "
+             "tiles | photos where djscc-mean beats jscc: whole / tiles |", "|---|---|---|---|---|---|"]
+    for channel, snr in (("awgn", 10.0), ("rayleigh", 15.0)):
+        at = [r for r in records if r["channel"] == channel and r["snr_db"] == snr]
+        means = [_db(sum(r[k] for r in at) / len(at)) for k in keys]
+        wins = [sum(r[f"djscc-mean_{w}"] > r[f"jscc_{w}"] for r in at) for w in ("whole", "tiles")]
+        label = f"{'AWGN' if channel == 'awgn' else 'Rayleigh'} {snr:g} dB"
+        lines.append(f"| {label} | " + " | ".join(means) + f" | {wins[0]} / {wins[1]} of {len(at)} |")
+    return "\n".join(lines)
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "photos": _photos,
+    "icdm_default": _icdm_default,
     "switch": _switch_tables,
     "ablation": _ablation,
     "seeds": _seeds,
