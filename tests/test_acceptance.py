@@ -166,7 +166,7 @@ KODIM23 = DATA_DIR / "kodak24" / "kodim23.png"
 def test_a_photograph_is_coded_far_better_as_tiles():
     """The cause of the photo losses (README, photographs): kodim23 (768 x 512) at AWGN 10 dB,
     genie, through jscc whole (the papers' way) and as 32 x 32 tiles (diffair's): 3 dB or more
-    better as tiles (measured 24.27 against 33.03 dB)."""
+    better as tiles (the experiment, docs/benchmarks/djscc_photos: 24.28 against 33.06 dB)."""
     from diffair.models.data import load_image, to_tensor_batch
     from diffair.testbed.metrics import psnr_db
 
