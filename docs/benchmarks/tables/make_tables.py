@@ -281,10 +281,9 @@ def _switch_tables() -> str:
     for path in sorted((WEIGHTS_DIR / "switch").glob("*.json")):
         table = json.loads(path.read_text())
         unit = "SNR" if table["key"] == "snr_db" else "SINR"
-        cells = ", ".join(f"{p['at_db']:g}: {p['gain_db']:+.2f}" + ("" if p["gain_db"] >= 0 else f" → {p['baseline']}")
-                          for p in table["points"])
-        lines.append(f"| {table['receiver']}, {table['channel']} ({unit} dB, K = {table['steps']}) | "
-                     + cells.replace("-", "−") + " |")
+        cells = ", ".join(f"{p['at_db']:g}: {p['gain_db']:+.2f}".replace("-", "−")
+                          + ("" if p["gain_db"] >= 0 else f" → {p['baseline']}") for p in table["points"])
+        lines.append(f"| {table['receiver']}, {table['channel']} ({unit} dB, K = {table['steps']}) | {cells} |")
     if len(lines) == 2:
         raise LookupError("no switch table in models/weights/switch")
     return "\n".join(lines)
