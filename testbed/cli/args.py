@@ -68,6 +68,14 @@ def existing(kind: str = "path"):
 
 EXISTING, EXISTING_FILE, FOLDER = existing("path"), existing("file"), existing("folder")
 
+
+def output_file(value: str) -> Path:
+    """A path to write a file at: not empty, not an existing folder."""
+    path = Path(value)
+    if not value or path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value[:200]!r}: expected a file to write (not empty, not a folder)")
+    return path
+
 CHANNEL_TYPES = ("awgn", "rayleigh")  # the registry's CHANNELS, without importing torch to parse
 FFT_SIZES = (64, 128, 256)
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from diffair.testbed.cli.args import COUNT
+from diffair.testbed.cli.args import COUNT, output_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench-phy", help="throughput of the receive front end (pin it: taskset -c 0)")
     p.add_argument("--frames", type=COUNT, default=400)
-    p.add_argument("--out", type=Path, default=None, help="write the JSON record here")
+    p.add_argument("--out", type=output_file, default=None, help="write the JSON record here (a file)")
     p.set_defaults(handler=run)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from diffair.testbed.cli.args import (CHANNEL_TYPES, COUNT, EXISTING_FILE, FFT_SIZES, FOLDER, POSITIVE, backend_list,
-                                      receiver_list, steps_value)
+                                      output_file, receiver_list, steps_value)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fft-size", type=int, choices=FFT_SIZES, default=64)
     p.add_argument("--threads", type=COUNT, default=None, help="CPU threads (default: all)")
     p.add_argument("--weights", type=FOLDER, default=None)
-    p.add_argument("--out", type=Path, default=None, help="also write the JSON record here")
+    p.add_argument("--out", type=output_file, default=None, help="also write the JSON record here (a file)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)
 

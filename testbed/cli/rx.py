@@ -9,7 +9,7 @@ from pathlib import Path
 
 from diffair.dsp.errors import ConfigError
 from diffair.testbed.cli.args import (FINITE, POSITIVE, add_monitor_flags, add_radio_group, add_receiver_group,
-                                      frame_format, radio_choice, weights_dir)
+                                      frame_format, output_file, radio_choice, weights_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sigmf: replay at the recording's sample rate (default: as fast as the receiver goes, "
                         "never dropping a sample)")
     p.add_argument("--no-reference", action="store_true", help="do not compare with the seeded test payload")
-    p.add_argument("--report", type=Path, help="write the JSON report here")
+    p.add_argument("--report", type=output_file, help="write the JSON report here (a file)")
     add_receiver_group(p, genie=False, channel=True)
     p.add_argument("--reference", nargs="?", const="builtin", default=None,
                    help="image payloads: the sent image, for PSNR (no value: the built-in photograph)")
