@@ -72,7 +72,8 @@ def test_ddp_training_writes_one_weights_set_and_reports_two_ranks(images, tmp_p
 
 def test_a_resumed_ddp_run_equals_an_uninterrupted_one(images, tmp_path):
     whole, parts = tmp_path / "whole", tmp_path / "parts"
-    assert _run(_train(images, whole), processes=2).returncode == 0
+    done = _run(_train(images, whole), processes=2)
+    assert done.returncode == 0, done.stderr[-2000:]
     first = _run(_train(images, parts, "--stop-after-steps", "5"), processes=2)
     assert first.returncode == 0, first.stderr[-2000:]
     assert json.loads(first.stdout.splitlines()[-1]) | {"wall_s": 0} == {
