@@ -57,7 +57,7 @@ class ReceiverRunner:
         if tile and needs_tiles(obs.y, tile):  # a large image: its 32 x 32 tiles as one batch (models.tiling)
             return decode_tiled(self, obs, tile)
         other = self.receiver.fallback_for(obs)
-        self.switched_to = None if other is None else other.name
+        self.switched_to = self.receiver.switched_to
         if other is not None:
             if other.name not in self._fallbacks:
                 self._fallbacks[other.name] = ReceiverRunner(other, self.choice, self.cache)

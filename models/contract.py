@@ -69,10 +69,10 @@ class Receiver(torch.nn.Module):
 
     ``latent_tile`` (set by the registry from the transmitter: the latent side of a 32 x 32 tile)
     makes ``decode`` cut a larger observation into such tiles and decode them as one batch
-    (models.tiling), as the networks were trained. A diffusion receiver may carry a ``switch`` table (models.switching) and the baseline
-    receivers it names (``fallbacks``): ``decode`` then hands an observation to the baseline
-    where the receiver's expected gain is negative, and ``switched_to`` names the receiver that
-    decoded the last call (None: its own method).
+    (models.tiling), as the networks were trained. A diffusion receiver may carry a ``switch``
+    table (models.switching) and the baseline receivers it names (``fallbacks``): ``decode`` then
+    hands an observation to the baseline where the receiver's expected gain is negative, and
+    ``switched_to`` names the receiver that decoded the last call (None: its own method).
     """
 
     name: str = ""
@@ -113,12 +113,13 @@ class Receiver(torch.nn.Module):
         self.check(obs)
         return self.feeds(obs)
 
-    def fallback_for(self, obs: LatentObservation) -> "Receiver | None":
+    def fallback_for(self, obs: LatentObservation, switch: bool = True) -> "Receiver | None":
         """The baseline that decodes ``obs`` in this receiver's place (its switch table says it
-        would lose there), or None."""
-        if self.switch is None or self.switch.steps != self.steps:
-            return None
-        name = self.switch.baseline_at(getattr(obs, self.switch.key))
+        would lose there), or None (also with ``switch`` False); ``switched_to`` names it."""
+        name = None
+        if switch and self.switch is not None and self.switch.steps == self.steps:
+            name = self.switch.baseline_at(getattr(obs, self.switch.key))
+        self.switched_to = name
         return None if name is None else self.fallbacks[name]
 
     def decode(self, obs: LatentObservation, switch: bool = True) -> Decoded:
@@ -126,8 +127,7 @@ class Receiver(torch.nn.Module):
         ``switch``: let the switch table hand it to a baseline."""
         if self.latent_tile and needs_tiles(obs.y, self.latent_tile):
             return decode_tiled(lambda tiles: self.decode(tiles, switch), obs, self.latent_tile)
-        other = self.fallback_for(obs) if switch else None
-        self.switched_to = None if other is None else other.name
+        other = self.fallback_for(obs, switch)
         if other is not None:
             return other.decode(obs)
         graph = self.graph()

@@ -39,45 +39,51 @@ STEPS_ICDM = ("5", "10", "20", "full")
 STEPS_DJSCC = ("1", "2", "5", "10", "full")
 
 
-def _sweep(args: str, out: str) -> str:
-    return f"{SWEEP} {CIFAR} {args} --out {HERE / out} --json > /dev/null"
+def _sweep(args: str, out: str, data: str = CIFAR) -> str:
+    return f"{SWEEP} {data} {args} --out {HERE / out} --json > /dev/null"
+
+
+def _per_step(args: str, folder: str, steps: tuple[str, ...]) -> list[str]:
+    """One sweep per sampler step count K, into ``folder/k<K>``."""
+    return [_sweep(f"{args} --steps {k}", f"{folder}/k{k}") for k in steps]
+
+
+def _script(script: str, out: str) -> str:
+    """A benchmark script of docs/benchmarks run on the data folder, its printout to ``out``."""
+    return f"{sys.executable} {ROOT / 'docs/benchmarks' / script} {DATA} > {ROOT / 'docs/benchmarks' / out}"
 
 
 # Not a job yet: the seeds table (docs/benchmarks/seeds/run.py), whose seed-1 and seed-2 receivers
 # still have the stage-3 decoders of before the jscc-mmse start; it is rendered from its stored JSON.
 JOBS: dict[str, list[str]] = {  # in this order: the switch tables first, the sweeps report what they do
-    "switch": [f"{sys.executable} {ROOT / 'docs/benchmarks/switch/measure.py'} {DATA} > {HERE / 'switch.txt'}"],
+    "switch": [_script("switch/measure.py", "tables/switch.txt")],
     "jscc_awgn": [_sweep("--snr-db 0,5,10,15,20 --channel awgn --receivers jscc --genie", "jscc_awgn")],
     "jscc_rayleigh": [_sweep("--snr-db 0,5,10,15,20 --channel rayleigh --receivers jscc --genie", "jscc_rayleigh")],
     "cddm_rayleigh": [_sweep("--snr-db 0,5,10,15,20 --channel rayleigh --receivers jscc,jscc-mmse,cddm --genie "
                              "--steps 10", "cddm_rayleigh")],
-    "cddm_steps": [_sweep(f"--snr-db 10 --channel rayleigh --receivers cddm --genie --steps {k}", f"cddm_steps/k{k}")
-                   for k in STEPS_CDDM],
+    "cddm_steps": _per_step("--snr-db 10 --channel rayleigh --receivers cddm --genie", "cddm_steps", STEPS_CDDM),
     "cddm_awgn": [_sweep("--snr-db 0,5,10,15,20 --channel awgn --receivers jscc,cddm --genie --steps 10", "cddm_awgn")],
     "cddm_phy": [_sweep("--snr-db 10 --channel rayleigh --receivers jscc,jscc-mmse,cddm --steps 10", "cddm_phy")],
     "kodak": [f"{sys.executable} {HERE / 'kodak_archive.py'} {DATA} {KODAK}",
-              f"{SWEEP} --data {KODAK} --snr-db 5,15 --channel rayleigh --receivers jscc,jscc-mmse,cddm --steps 10 "
-              f"--out {HERE / 'kodak_rayleigh'} --json > /dev/null",
-              f"{SWEEP} --data {KODAK} --snr-db 10 --channel awgn --receivers jscc,cddm --steps 10 "
-              f"--out {HERE / 'kodak_awgn'} --json > /dev/null"],
-    "ablation": [f"{sys.executable} {ROOT / 'docs/benchmarks/ablation/run.py'} {DATA} > "
-                 f"{ROOT / 'docs/benchmarks/ablation/ablation.txt'}"],
+              _sweep("--snr-db 5,15 --channel rayleigh --receivers jscc,jscc-mmse,cddm --steps 10", "kodak_rayleigh",
+                     f"--data {KODAK}"),
+              _sweep("--snr-db 10 --channel awgn --receivers jscc,cddm --steps 10", "kodak_awgn", f"--data {KODAK}")],
+    "ablation": [_script("ablation/run.py", "ablation/ablation.txt")],
     "icdm_phy": [_sweep("--snr-db 20 --sinr-db=-5,0,5,10,20 --channel rayleigh,awgn --steps 20", "icdm_phy")],
-    "djscc_photos": [f"{sys.executable} {ROOT / 'docs/benchmarks/djscc_photos/run.py'} {DATA} > "
-                     f"{ROOT / 'docs/benchmarks/djscc_photos/photos.txt'}"],
+    "djscc_photos": [_script("djscc_photos/run.py", "djscc_photos/photos.txt")],
     "icdm_default": [_sweep("--snr-db 20 --sinr-db=0,10,20 --channel rayleigh,awgn", "icdm_default")],
     "icdm_phy_snr10_15": [_sweep("--snr-db 10,15 --sinr-db=-5,0,5,10 --channel rayleigh --steps 20",
                                  "icdm_phy_snr10_15")],
     "icdm_genie": [_sweep("--snr-db 20 --sinr-db=-5,0,5,10 --channel rayleigh,awgn --steps full --genie",
                           "icdm_genie")],
-    "icdm_steps": [_sweep(f"--snr-db 20 --sinr-db=0 --channel rayleigh --receivers icdm --genie --steps {k}",
-                          f"icdm_steps/k{k}") for k in STEPS_ICDM],
+    "icdm_steps": _per_step("--snr-db 20 --sinr-db=0 --channel rayleigh --receivers icdm --genie", "icdm_steps",
+                            STEPS_ICDM),
     "djscc_awgn": [_sweep("--snr-db 0,5,10,15,20 --channel awgn --receivers jscc,djscc,djscc-mean --genie",
                           "djscc_awgn")],
     "djscc_rayleigh": [_sweep("--snr-db 0,5,10,15,20 --channel rayleigh --receivers jscc,djscc,djscc-mean --genie",
                               "djscc_rayleigh")],
-    "djscc_steps": [_sweep(f"--snr-db 10 --channel awgn --receivers djscc,djscc-mean --genie --steps {k}",
-                           f"djscc_steps/k{k}") for k in STEPS_DJSCC],
+    "djscc_steps": _per_step("--snr-db 10 --channel awgn --receivers djscc,djscc-mean --genie", "djscc_steps",
+                             STEPS_DJSCC),
 }
 
 
