@@ -53,19 +53,23 @@ class ReceiverRunner:
         return self._runners[key]
 
     def __call__(self, obs: LatentObservation) -> Decoded:
+        return Decoded(*(torch.from_numpy(part) for part in self.decode_numpy(obs)))
+
+    def decode_numpy(self, obs: LatentObservation) -> Decoded:
+        """As a call, but the image and latent as the runner's numpy arrays."""
         tile = self.receiver.latent_tile
         if tile and needs_tiles(obs.y, tile):  # a large image: its 32 x 32 tiles as one batch (models.tiling)
-            return decode_tiled(self, obs, tile)
+            return decode_tiled(self.decode_numpy, obs, tile)
         other = self.receiver.fallback_for(obs)
         self.switched_to = self.receiver.switched_to
         if other is not None:
             if other.name not in self._fallbacks:
                 self._fallbacks[other.name] = ReceiverRunner(other, self.choice, self.cache)
-            decoded = self._fallbacks[other.name](obs)
+            decoded = self._fallbacks[other.name].decode_numpy(obs)
             self.provider = self._fallbacks[other.name].provider
             return decoded
         feeds = {name: value.numpy() for name, value in self.receiver.inputs_for(obs).items()}
         runner = self._runner(feeds)
         self.provider = runner.provider
         out = runner.infer(feeds)
-        return Decoded(torch.from_numpy(out["image"]), torch.from_numpy(out["latent"]))
+        return Decoded(out["image"], out["latent"])

@@ -16,6 +16,7 @@ equalizes for the wanted user, y = h* r / (|h|^2 + sigma^2), so
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -41,6 +42,11 @@ def interference_amplitude(snr_db: float, sinr_db: float) -> float:
     if sinr_db > snr_db:
         raise ConfigError(f"SINR {sinr_db} dB exceeds the SNR {snr_db} dB; interference cannot add power below zero")
     return (10 ** (-sinr_db / 10) - 10 ** (-snr_db / 10)) ** 0.5
+
+
+def sinr_of(snr_db: float, sir_db: float | None) -> float:
+    """SINR (dB) from SNR and SIR (None: no interferer): the noise and interference powers add."""
+    return snr_db if sir_db is None else float(-10 * math.log10(10 ** (-snr_db / 10) + 10 ** (-sir_db / 10)))
 
 
 @dataclass

@@ -37,7 +37,7 @@ from diffair.export.receiver_runner import ReceiverRunner
 from diffair.models import registry
 from diffair.models.channels import EqualizedSymbols, transmit
 from diffair.models.data import load_image, to_tensor_batch
-from diffair.models.interference import InterferedSymbols, interference_amplitude
+from diffair.models.interference import InterferedSymbols, interference_amplitude, sinr_of
 from diffair.models.observation import InterferedObservation, LatentObservation
 from diffair.models.provenance import provenance, weights_used
 from diffair.models.symbols import latent_to_symbols
@@ -131,11 +131,6 @@ def loopback_interferer(fmt: FrameFormat, channel: ChannelConfig, sir_db: float,
 def sir_for_sinr(snr_db: float, sinr_db: float) -> float:
     """The signal-to-interference ratio that, with the SNR, makes the SINR (powers add)."""
     return float(-20 * np.log10(interference_amplitude(snr_db, sinr_db))) if sinr_db < snr_db else 60.0
-
-
-def sinr_of(snr_db: float, sir_db: float | None) -> float:
-    """SINR (dB) from SNR and SIR (None: no interferer)."""
-    return snr_db if sir_db is None else float(-10 * np.log10(10 ** (-snr_db / 10) + 10 ** (-sir_db / 10)))
 
 
 def through_phy(symbols: np.ndarray, snr_db: float, channel_type: str, cfo_hz: float, seed: int, fmt: FrameFormat,

@@ -219,8 +219,13 @@ class ImageDecoding:
 
     def warm_up(self) -> None:
         """One call of every receiver on an example observation of its payload size, so that
-        graph exports and session start-up happen before the stream, not during it."""
+        graph exports and session start-up happen before the stream, not during it; with a
+        reference, the metrics' import too (torchmetrics takes seconds to import: inside the
+        stream, that stalled the first payload's decode)."""
         import torch
+
+        if self.reference is not None:
+            import diffair.testbed.metrics  # noqa: F401
 
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -235,11 +240,9 @@ class ImageDecoding:
         import torch
 
         from diffair.models.channels import EqualizedSymbols
-        from diffair.models.interference import InterferedSymbols
+        from diffair.models.interference import InterferedSymbols, sinr_of
         from diffair.models.observation import InterferedObservation, LatentObservation
         from diffair.testbed.images import crop_images, save_png
-        from diffair.testbed.loopback import sinr_of
-        from diffair.testbed.metrics import IMAGE_METRICS
 
         members = {n: r for n, r in self.receivers.items() if self.kinds[n] == payload.kind}
         if not members:
@@ -262,7 +265,8 @@ class ImageDecoding:
                 with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
                     warnings.simplefilter("always")
                     started = time.perf_counter()
-                    image = crop_images(receiver(obs).image[0].clamp(0, 1).permute(1, 2, 0).numpy(), self.size)
+                    decoded = receiver.decode_numpy(obs).image[0]  # numpy: no torch pool wake-up per image
+                    image = crop_images(np.clip(decoded.transpose(1, 2, 0), 0.0, 1.0), self.size)
                     if decode_ms is not None:
                         decode_ms.setdefault(name, []).append(1e3 * (time.perf_counter() - started))
                 entry = {"backend": receiver.backend, "provider": receiver.provider}
@@ -272,6 +276,8 @@ class ImageDecoding:
                 if notes:
                     entry["warnings"] = notes
                 if self.reference is not None:
+                    from diffair.testbed.metrics import IMAGE_METRICS  # torchmetrics: imported by warm_up
+
                     entry |= {metric: score(self._reference01, image) for metric, score in IMAGE_METRICS.items()}
                 if self.on_image is not None:  # e.g. the live monitor
                     self.on_image(name, image, entry.get("psnr_db"))

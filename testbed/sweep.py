@@ -34,14 +34,14 @@ from diffair.models import registry
 from diffair.models.channels import EqualizedSymbols, transmit
 from diffair.models.data import load_images, to_tensor_batch
 from diffair.models.distributed import Workers
-from diffair.models.interference import INTERFERER_CLASSES, SIGNAL_CLASSES, InterferedSymbols, transmit_interfered
+from diffair.models.interference import (INTERFERER_CLASSES, SIGNAL_CLASSES, InterferedSymbols, sinr_of,
+                                         transmit_interfered)
 from diffair.models.observation import InterferedObservation, LatentObservation
 from diffair.models.provenance import provenance, weights_used
 from diffair.models.symbols import latent_to_symbols
 from diffair.testbed.baselines import paired_ci95, versus_best_baseline
 from diffair.testbed.images import crop_images, pad_images
-from diffair.testbed.loopback import (by_transmitter, default_receivers, sinr_of, sir_for_sinr,
-                                      through_phy)
+from diffair.testbed.loopback import by_transmitter, default_receivers, sir_for_sinr, through_phy
 from diffair.testbed.metrics import IMAGE_METRICS, latent_mse_db, psnr_db
 
 

@@ -9,5 +9,7 @@ for seed in 1 2; do
   T=models/weights/seeds/seed$seed
   C="--threads 2 --out $T --data $D/cifar10_jpeg_q75_60k.npz --channel rayleigh --jscc $J --seed $seed ${RESUME:-}"
   [ -f $T/cddm_denoiser_rayleigh_rt.safetensors ] || .venv/bin/diffair train cddm --realtime --epochs 14 $C
-  [ -f $T/cddm_codec_rayleigh_rt.safetensors ] || .venv/bin/diffair train cddm-decoder --realtime --epochs 2 $C
+  # stage 3 from jscc-mmse's decoder, as the shipped cddm-rt (docs/benchmarks/realtime_nets/train.sh)
+  [ -f $T/cddm_codec_rayleigh_rt.safetensors ] || .venv/bin/diffair train cddm-decoder --realtime \
+    --init models/weights/jscc_mmse_rayleigh.safetensors --epochs 4 $C
 done
