@@ -170,9 +170,10 @@ def payload_kind(name: str) -> int:
     return transmitter_spec(spec(name).transmitter).payload_kind
 
 
-def load_interferer_codec(weights_dir: Path = WEIGHTS_DIR):
-    """The interferer's codec of ICDM's scenario (models.interference)."""
-    return interference.load_interferer_codec(WeightsLoader(Path(weights_dir)))
+def load_interferer_transmitter(weights_dir: Path = WEIGHTS_DIR) -> transmitters.JSCCTransmitter:
+    """The interferer of ICDM's scenario (models.interference): its codec as a transmitter, so that
+    a photograph is coded in 32 x 32 tiles as the wanted user's is."""
+    return transmitters.JSCCTransmitter(interference.load_interferer_codec(WeightsLoader(Path(weights_dir))))
 
 
 @contextmanager

@@ -109,9 +109,9 @@ def interferer_payload(image: np.ndarray, weights: Path | None = None) -> np.nda
     from diffair.models.data import to_tensor_batch
     from diffair.models.symbols import latent_to_symbols
 
-    codec = registry.load_interferer_codec(weights or registry.WEIGHTS_DIR)
+    sender = registry.load_interferer_transmitter(weights or registry.WEIGHTS_DIR)
     with torch.no_grad():
-        return latent_to_symbols(codec.encoder(to_tensor_batch(image[None])))[0].numpy()
+        return latent_to_symbols(sender.encode(to_tensor_batch(image[None]))[0])[0].numpy()
 
 
 def run_tx(choice: RadioChoice, fmt: FrameFormat, seed: int, frames: int, repeat: int, gap_samples: int,

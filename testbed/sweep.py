@@ -175,16 +175,16 @@ def _per_image(flat: EqualizedSymbols | InterferedSymbols, shape: torch.Size) ->
     return EqualizedSymbols(*(v.reshape(shape) for v in (flat.y, flat.gain, flat.noise_var)))
 
 
-def _interfered_batch_scores(codec, interferer_codec, receivers, x, others, start, snr_db, sinr_db, channel, options,
+def _interfered_batch_scores(codec, interferer, receivers, x, others, start, snr_db, sinr_db, channel, options,
                              fmt) -> tuple[dict, float | None]:
     """ICDM's scenario for the wanted images ``x`` against the interferers ``others``: through
     the PHY with a synchronous interferer (the receivers told the estimated SNR and SINR), or
-    with ``genie`` at symbol level with perfect CSI. ``codec``: the wanted user's transmitter.
+    with ``genie`` at symbol level with perfect CSI. ``codec``, ``interferer``: the two users' transmitters.
     Returns (per-image scores, the SINR estimate or ``None`` with ``genie``)."""
     scores = _new_scores(receivers)
     with torch.no_grad():
         z, _ = codec.encode(x)
-        signal, interference = latent_to_symbols(z), latent_to_symbols(interferer_codec.encoder(others))
+        signal, interference = latent_to_symbols(z), latent_to_symbols(interferer.encode(others)[0])
         if options.genie:
             rx = transmit_interfered(signal, interference, snr_db, sinr_db, channel,
                                      torch.Generator().manual_seed(options.seed + start))
@@ -206,7 +206,7 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True, workers
     """ICDM's scenario: every (channel, SNR, SINR, receiver) point, shared out over ``workers``."""
     wanted = to_tensor_batch(load_images(options.data, "test", options.limit, classes=SIGNAL_CLASSES))
     interferers = to_tensor_batch(load_images(options.data, "test", classes=INTERFERER_CLASSES))
-    interferer_codec = registry.load_interferer_codec(options.weights)
+    interferer = registry.load_interferer_transmitter(options.weights)
     points = [(c, s, i) for c in options.channels for s in options.snr_db for i in options.sinr_db]
     setups: dict[str, tuple[dict, Any]] = {}
 
@@ -220,7 +220,7 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True, workers
         receivers, codec = setups[channel]
         x = wanted[start:start + options.batch]
         others = interferers[torch.arange(start, start + len(x)) % len(interferers)]
-        return _interfered_batch_scores(codec, interferer_codec, receivers, x, others, start, snr_db, sinr_db,
+        return _interfered_batch_scores(codec, interferer, receivers, x, others, start, snr_db, sinr_db,
                                         channel, options, FrameFormat())
 
     per_point = _shared_out(len(points), len(wanted), options.batch, compute, workers, progress)

@@ -50,3 +50,15 @@ def test_the_onnxruntime_runner_decodes_tiles_as_torch_does(jscc, tmp_path):
     assert float((decoded.image - reference.image).abs().max()) < 1e-4
     numpy_out = runner.decode_numpy(obs)
     assert isinstance(numpy_out.image, np.ndarray) and np.array_equal(numpy_out.image, decoded.image.numpy())
+
+
+def test_icdm_interferer_codes_a_photograph_in_tiles_too():
+    """The interferer of ICDM's scenario (loopback / tx / the interference sweep) sends a photo as
+    the wanted user does: the latent of its top-left tile is that tile's latent on its own."""
+    from diffair.models.symbols import symbols_to_latent
+    from diffair.testbed.rxtx import interferer_payload
+
+    photo = np.random.default_rng(3).integers(0, 256, (64, 96, 3), dtype=np.uint8)
+    whole = symbols_to_latent(torch.from_numpy(interferer_payload(photo))[None], (16, 16, 24))
+    corner = symbols_to_latent(torch.from_numpy(interferer_payload(photo[:32, :32]))[None], (16, 8, 8))
+    assert torch.allclose(whole[..., :8, :8], corner, atol=1e-5)
