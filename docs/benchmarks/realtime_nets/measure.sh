@@ -2,6 +2,7 @@
 # The real-time receivers (cddm-rt, icdm-rt, djscc-rt) beside the full ones: speed (bench-rx)
 # and quality (genie sweeps over the 1,017 lossless CIFAR-10 test images), issue 15.
 # From the repository root, on a quiet machine: bash docs/benchmarks/realtime_nets/measure.sh
+# (`... measure.sh speed`: the bench-rx runs only)
 set -euo pipefail
 export PATH="$PWD/.venv/bin:$PATH"
 DATA=${DIFFAIR_DATA:-../shared/data}
@@ -20,6 +21,11 @@ diffair bench-rx --receivers jscc,cddm-rt,djscc-rt,icdm-rt --backend ort --image
     --sample-rate-hz 1e6 --threads 1 --out $B/rt_side128_1e6_1thread.json
 diffair bench-rx --receivers jscc,cddm-rt,djscc-rt --backend ort --images 4 --image-side 512 \
     --image "$DATA/kodak24/kodim23.png" --sample-rate-hz 1e6 --out $B/rt_kodim23_512_1e6_2threads.json
+for run in 1 2 3; do
+    diffair bench-rx --receivers jscc,cddm-rt,djscc-rt,icdm-rt --backend ort --images 64 --image-side 128 \
+        --sample-rate-hz 1e6 --out $B/rt_side128_1e6_64images_run$run.json
+done
+[ "${1:-}" = speed ] && exit 0
 # quality: what the smaller networks cost, genie CSI
 ddp sweep --data "$CIFAR" --limit 1017 --snr-db 5,10,15 --channel rayleigh --genie \
     --receivers jscc,jscc-mmse,cddm,cddm-rt --out $OUT/sweep_cddm_rayleigh > $OUT/sweep_cddm_rayleigh.txt

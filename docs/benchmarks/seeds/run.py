@@ -18,6 +18,7 @@ import numpy as np
 
 from diffair.models import receivers, registry
 from diffair.models.contract import LoadRequest, ReceiverSpec, WeightsLoader
+from diffair.models.provenance import file_sha256
 from diffair.testbed.sweep import SweepOptions, run_sweep
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "models" / "weights" / "seeds"
@@ -44,7 +45,8 @@ def main(data_dir: Path) -> None:
             stack.enter_context(registry.registered(_seeded(seed)))
         options = SweepOptions(data=data_dir / "cifar10" / "cifar10_lossless_subset.npz", limit=1017, snr_db=SNRS_DB,
                                channels=("rayleigh",), receivers=names, genie=True, out=Path(tempfile.mkdtemp()))
-        rows = run_sweep(options, progress=False)["results"]
+        result = run_sweep(options, progress=False)
+    rows = result["results"]
     psnr = {(r["receiver"], r["snr_db"]): r["psnr_db"] for r in rows}
     records = []
     print("cddm-rt - jscc-mmse by training seed (genie Rayleigh, 1,017 lossless CIFAR-10 test images)")
@@ -54,7 +56,11 @@ def main(data_dir: Path) -> None:
         records.append({"snr_db": snr, "jscc_mmse_psnr_db": psnr["jscc-mmse", snr], "gap_db_by_seed": gaps})
         spread = f" {np.mean(gaps):>+8.2f} {np.std(gaps, ddof=1):>6.2f}"
         print(f"{snr:>7g} " + " ".join(f"{g:>+8.2f}" for g in gaps) + spread)
-    Path(__file__).with_name("seeds.json").write_text(json.dumps(records, indent=1) + "\n")
+    seeded = {str(f.relative_to(SEEDS_DIR.parents[2])): file_sha256(f)  # the sweep's provenance names seed 0's
+              for f in sorted(SEEDS_DIR.glob("seed*/*.safetensors"))}
+    document = {"command": " ".join(sys.argv), "provenance": result["provenance"], "seed_weights": seeded,
+                "rows": records}
+    Path(__file__).with_name("seeds.json").write_text(json.dumps(document, indent=1) + "\n")
 
 
 if __name__ == "__main__":

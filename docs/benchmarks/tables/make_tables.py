@@ -53,8 +53,6 @@ def _script(script: str, out: str) -> str:
     return f"{sys.executable} {ROOT / 'docs/benchmarks' / script} {DATA} > {ROOT / 'docs/benchmarks' / out}"
 
 
-# Not a job yet: the seeds table (docs/benchmarks/seeds/run.py), whose seed-1 and seed-2 receivers
-# still have the stage-3 decoders of before the jscc-mmse start; it is rendered from its stored JSON.
 JOBS: dict[str, list[str]] = {  # in this order: the switch tables first, the sweeps report what they do
     "switch": [_script("switch/measure.py", "tables/switch.txt")],
     "jscc_awgn": [_sweep("--snr-db 0,5,10,15,20 --channel awgn --receivers jscc --genie", "jscc_awgn")],
@@ -71,6 +69,7 @@ JOBS: dict[str, list[str]] = {  # in this order: the switch tables first, the sw
     "ablation": [_script("ablation/run.py", "ablation/ablation.txt")],
     "icdm_phy": [_sweep("--snr-db 20 --sinr-db=-5,0,5,10,20 --channel rayleigh,awgn --steps 20", "icdm_phy")],
     "djscc_photos": [_script("djscc_photos/run.py", "djscc_photos/photos.txt")],
+    "seeds": [_script("seeds/run.py", "seeds/seeds.txt")],
     "icdm_default": [_sweep("--snr-db 20 --sinr-db=0,10,20 --channel rayleigh,awgn", "icdm_default")],
     "icdm_phy_snr10_15": [_sweep("--snr-db 10,15 --sinr-db=-5,0,5,10 --channel rayleigh --steps 20",
                                  "icdm_phy_snr10_15")],
@@ -254,7 +253,7 @@ def _ablation() -> str:
 
 def _seeds() -> str:
     """cddm-rt − jscc-mmse by training seed, from docs/benchmarks/seeds/seeds.json (its run.py)."""
-    records = json.loads((ROOT / "docs/benchmarks/seeds/seeds.json").read_text())
+    records = json.loads((ROOT / "docs/benchmarks/seeds/seeds.json").read_text())["rows"]
     lines = ["| Rayleigh SNR (dB) | jscc-mmse (dB) | seed 0 | seed 1 | seed 2 | mean ± std |", "|---|---|---|---|---|---|"]
     for r in records:
         gaps = r["gap_db_by_seed"]
