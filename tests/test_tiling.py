@@ -62,3 +62,15 @@ def test_icdm_interferer_codes_a_photograph_in_tiles_too():
     whole = symbols_to_latent(torch.from_numpy(interferer_payload(photo))[None], (16, 16, 24))
     corner = symbols_to_latent(torch.from_numpy(interferer_payload(photo[:32, :32]))[None], (16, 8, 8))
     assert torch.allclose(whole[..., :8, :8], corner, atol=1e-5)
+
+
+def test_a_batch_split_over_one_thread_runs_decodes_as_one_run(jscc, tmp_path):
+    """OrtRunner splits a batch (a photo's tiles) over one-thread runs in parallel: the same
+    images as the whole batch on one thread, to float rounding."""
+    from diffair.export.runners import RunnerChoice
+
+    obs = jscc.observation.random(1, (16, 24, 16), torch.Generator().manual_seed(4))  # 96 x 64: 6 tiles
+    split = ReceiverRunner(jscc, RunnerChoice("ort", threads=3), tmp_path).decode_numpy(obs)
+    single = ReceiverRunner(jscc, RunnerChoice("ort", threads=1), tmp_path).decode_numpy(obs)
+    assert split.image.shape == single.image.shape == (1, 3, 96, 64)
+    assert np.abs(split.image - single.image).max() < 1e-5 and np.abs(split.latent - single.latent).max() < 1e-6
