@@ -178,8 +178,8 @@ class OrtRunner:
             self._one_thread = self._session(1)
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="diffair-ort")
         parts = min(self.workers, batch)
-        chunks = [{n: (np.array_split(v, parts)[i] if n in self.batch_inputs else v) for n, v in feeds.items()}
-                  for i in range(parts)]
+        split = {n: np.array_split(v, parts) if n in self.batch_inputs else [v] * parts for n, v in feeds.items()}
+        chunks = [{n: split[n][i] for n in feeds} for i in range(parts)]
         outputs = list(self._pool.map(lambda chunk: self._one_thread.run(names, chunk), chunks))
         return {n: np.concatenate(pieces) for n, pieces in zip(names, zip(*outputs))}
 
