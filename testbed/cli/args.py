@@ -76,6 +76,7 @@ def output_file(value: str) -> Path:
         raise argparse.ArgumentTypeError(f"{value[:200]!r}: expected a file to write (not empty, not a folder)")
     return path
 
+
 CHANNEL_TYPES = ("awgn", "rayleigh")  # the registry's CHANNELS, without importing torch to parse
 FFT_SIZES = (64, 128, 256)
 
