@@ -251,16 +251,22 @@ def _ablation() -> str:
     return "\n".join(lines)
 
 
-def _seeds() -> str:
-    """cddm-rt − jscc-mmse by training seed, from docs/benchmarks/seeds/seeds.json (its run.py)."""
-    records = json.loads((ROOT / "docs/benchmarks/seeds/seeds.json").read_text())["rows"]
-    lines = ["| Rayleigh SNR (dB) | jscc-mmse (dB) | seed 0 | seed 1 | seed 2 | mean ± std |", "|---|---|---|---|---|---|"]
-    for r in records:
-        gaps = r["gap_db_by_seed"]
-        mean, std = sum(gaps) / len(gaps), (sum((g - sum(gaps) / len(gaps)) ** 2 for g in gaps) / (len(gaps) - 1)) ** 0.5
-        lines.append(f"| {r['snr_db']:g} | {_db(r['jscc_mmse_psnr_db'])} | "
-                     + " | ".join(f"{g:+.2f}".replace("-", "−") for g in gaps) + f" | {mean:+.2f} ± {std:.2f} |".replace("-", "−"))
-    return "\n".join(lines)
+def _seeds(family: str) -> Callable[[], str]:
+    """``family`` − jscc-mmse by training seed, from docs/benchmarks/seeds/seeds.json (its run.py)."""
+    def render() -> str:
+        records = json.loads((ROOT / "docs/benchmarks/seeds/seeds.json").read_text())["families"][family]
+        lines = ["| Rayleigh SNR (dB) | jscc-mmse (dB) | seed 0 | seed 1 | seed 2 | mean ± std | shipped |",
+                 "|---|---|---|---|---|---|---|"]
+        for r in records:
+            gaps = r["gap_db_by_seed"]
+            mean = sum(gaps) / len(gaps)
+            std = (sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1)) ** 0.5
+            cells = [f"{g:+.2f}" for g in gaps] + [f"{mean:+.2f} ± {std:.2f}", f"{r['shipped_gap_db']:+.2f}"]
+            lines.append(f"| {r['snr_db']:g} | {_db(r['jscc_mmse_psnr_db'])} | "
+                         + " | ".join(cells).replace("-", "−") + " |")
+        return "\n".join(lines)
+
+    return render
 
 
 def _icdm_by_snr() -> str:
@@ -330,7 +336,8 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "icdm_default": _icdm_default,
     "switch": _switch_tables,
     "ablation": _ablation,
-    "seeds": _seeds,
+    "seeds": _seeds("cddm-rt"),
+    "seeds64": _seeds("cddm"),
     "icdm_phy_snr10_15": _icdm_by_snr,
     "jscc_awgn": lambda: points_table(_rows(HERE / "jscc_awgn" / "sweep.json"), "AWGN SNR (dB)", "snr_db", SNRS,
                                       ["jscc"], metrics=("psnr_db", "ssim", "ms_ssim", "vif")),
