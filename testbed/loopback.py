@@ -46,7 +46,7 @@ from diffair.radio.interferer import Interferer, SynchronousInterferer
 from diffair.radio.loopback import LoopbackRadio
 from diffair.testbed.baselines import versus_best_baseline
 from diffair.testbed.images import builtin_image, crop_images, interferer_image, pad_images, save_png
-from diffair.testbed.metrics import IMAGE_METRICS, latent_mse_db
+from diffair.testbed.metrics import image_metrics, latent_mse_db
 from diffair.testbed.rxtx import interferer_payload
 from diffair.testbed.session import channel_for, frame_bursts, sounding_bursts
 
@@ -75,6 +75,7 @@ class LoopbackOptions:
     interferer_cfo_hz: float | None = None
     sounding_symbols: int = SOUNDING_SYMBOLS
     switch: bool = True
+    lpips: Path | None = None
 
 
 INTERFERER_KINDS = ("auto", "sync", "async")
@@ -266,7 +267,8 @@ def run_loopback(options: LoopbackOptions, monitor=None) -> dict:
                 obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
             observations.append(obs)
             for name in members:
-                results[name], outputs[name] = _timed_decode(receivers[name], obs, image, sent, reference)
+                results[name], outputs[name] = _timed_decode(receivers[name], obs, image, sent, reference,
+                                                             image_metrics(options.lpips))
                 results[name]["frames_ok"] = link["frames_ok"]
                 if monitor is not None:
                     monitor.on_image(name, outputs[name][0], results[name]["psnr_db"])
@@ -287,9 +289,9 @@ def run_loopback(options: LoopbackOptions, monitor=None) -> dict:
 
 
 def _timed_decode(receiver: ReceiverRunner, obs: LatentObservation, image: np.ndarray, sent: torch.Tensor,
-                  reference: torch.Tensor) -> tuple[dict, tuple]:
-    """One receiver on ``obs``, timed after a warm-up call: its result row (PSNR, SSIM, MS-SSIM,
-    VIF, latent MSE, latency, backend, warnings) and (decoded image ``[H, W, 3]``, latent or None)."""
+                  reference: torch.Tensor, metrics: dict) -> tuple[dict, tuple]:
+    """One receiver on ``obs``, timed after a warm-up call: its result row (``metrics``: PSNR,
+    SSIM, MS-SSIM, VIF, LPIPS where asked; latent MSE, latency, backend, warnings) and (decoded image ``[H, W, 3]``, latent or None)."""
     receiver(obs)  # warm-up: the first call pays for allocations (and an ONNX export)
     with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
         warnings.simplefilter("always")
@@ -297,7 +299,7 @@ def _timed_decode(receiver: ReceiverRunner, obs: LatentObservation, image: np.nd
         decoded, latent = receiver(obs)
         latency = 1e3 * (time.perf_counter() - started)
     estimate = crop_images(decoded[0].permute(1, 2, 0).clamp(0, 1).numpy(), image.shape[:2])
-    row = {**{metric: score(image / 255.0, estimate) for metric, score in IMAGE_METRICS.items()},
+    row = {**{metric: score(image / 255.0, estimate) for metric, score in metrics.items()},
            "latent_mse_db": latent_mse_db(reference[0].numpy(), latent[0].numpy()), "latency_ms": latency,
            "backend": receiver.backend, "provider": receiver.provider}
     if receiver.switched_to:  # its switch table expects a loss here: the baseline decoded (models.switching)

@@ -14,9 +14,15 @@ torchmetrics (its functional image metrics, in float32), with these small-image 
   torch). It needs 41 x 41 px: smaller images (CIFAR-10) are scored upscaled 2x by pixel
   repetition, reference and estimate alike, so their figures compare with each other, not with
   a full-size photo's.
+- LPIPS (testbed.lpips, AlexNet "lin" v0.1) when the user gives its weights file (``--lpips``):
+  nothing downloads; at the image's own size, from 31 x 31 px.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -94,3 +100,15 @@ def latent_mse_db(reference: np.ndarray, estimate: np.ndarray) -> float:
 IMAGE_METRICS = {"psnr_db": psnr_db, "ssim": ssim, "ms_ssim": ms_ssim, "vif": vif}
 """Every report's image scores, by their report key: each takes (reference, estimate) images in
 [0, 1], ``[H, W, 3]`` or ``[N, H, W, 3]``."""
+LPIPS_KEY = "lpips"
+
+
+@functools.lru_cache(maxsize=4)
+def image_metrics(lpips_weights: Path | None = None) -> dict[str, Callable]:
+    """IMAGE_METRICS, and LPIPS under LPIPS_KEY when ``lpips_weights`` (its safetensors file,
+    testbed.lpips) is given; loaded once per file. Not to be changed by the caller."""
+    if lpips_weights is None:
+        return IMAGE_METRICS
+    from diffair.testbed.lpips import LPIPS
+
+    return {**IMAGE_METRICS, LPIPS_KEY: LPIPS(lpips_weights)}

@@ -203,7 +203,8 @@ class ImageDecoding:
     """How ``rx`` turns image payloads into images: the receivers (ReceiverRunner by name), the
     PayloadKind each decodes, the latent shape (C, h, w) of each PayloadKind at this image size,
     the image size (height, width; decoded images are cropped to it from the codec's padded
-    size), the reference image for PSNR (optional) and where decoded PNGs go. Each payload goes to the receivers of its kind (its header says which transmitter
+    size), the reference image for PSNR (optional), where decoded PNGs go and the LPIPS weights
+    (optional: LPIPS is scored too, against the reference). Each payload goes to the receivers of its kind (its header says which transmitter
     sent it)."""
 
     receivers: dict
@@ -213,6 +214,7 @@ class ImageDecoding:
     reference: np.ndarray | None = None
     out: Path | None = None
     on_image: Callable[[str, np.ndarray, float | None], None] | None = None
+    lpips: Path | None = None
 
     def __post_init__(self) -> None:
         self._reference01 = None if self.reference is None else self.reference / 255.0  # computed once
@@ -225,7 +227,9 @@ class ImageDecoding:
         import torch
 
         if self.reference is not None:
-            import diffair.testbed.metrics  # noqa: F401
+            from diffair.testbed.metrics import image_metrics
+
+            image_metrics(self.lpips)  # loads the LPIPS network once, where asked
 
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -276,9 +280,10 @@ class ImageDecoding:
                 if notes:
                     entry["warnings"] = notes
                 if self.reference is not None:
-                    from diffair.testbed.metrics import IMAGE_METRICS  # torchmetrics: imported by warm_up
+                    from diffair.testbed.metrics import image_metrics  # torchmetrics: imported by warm_up
 
-                    entry |= {metric: score(self._reference01, image) for metric, score in IMAGE_METRICS.items()}
+                    metrics = image_metrics(self.lpips)
+                    entry |= {metric: score(self._reference01, image) for metric, score in metrics.items()}
                 if self.on_image is not None:  # e.g. the live monitor
                     self.on_image(name, image, entry.get("psnr_db"))
                 if self.out is not None:

@@ -42,7 +42,7 @@ from diffair.models.symbols import latent_to_symbols
 from diffair.testbed.baselines import paired_ci95, versus_best_baseline
 from diffair.testbed.images import crop_images, pad_images
 from diffair.testbed.loopback import by_transmitter, default_receivers, sir_for_sinr, through_phy
-from diffair.testbed.metrics import IMAGE_METRICS, latent_mse_db, psnr_db
+from diffair.testbed.metrics import IMAGE_METRICS, LPIPS_KEY, image_metrics, latent_mse_db, psnr_db
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,13 @@ class SweepOptions:
     interferer_cfo_hz: float = 0.0
     sounding_symbols: int = SOUNDING_SYMBOLS
     switch: bool = True
+    lpips: Path | None = None
 
 
-def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Tensor, scores: dict) -> None:
-    """Run every receiver on ``obs`` and append per-image PSNR, SSIM, MS-SSIM, VIF and latent MSE
-    (against the reference latent ``z``, each receiver's own) to ``scores``. The scores are of
+def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Tensor, scores: dict,
+           metrics: dict) -> None:
+    """Run every receiver on ``obs`` and append per-image scores (``metrics``: PSNR, SSIM, MS-SSIM,
+    VIF, LPIPS where asked) and latent MSE (against the reference latent ``z``, each receiver's own) to ``scores``. The scores are of
     each receiver's own method; where its switch table (models.switching) hands ``obs`` to a
     baseline, that decode's PSNR is kept too (``switched_psnr_db``: what a user gets by default)."""
     reference = x.permute(0, 2, 3, 1).numpy()
@@ -83,7 +85,7 @@ def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Te
             decoded, latent = receiver.decode(obs, switch=False) if switched_to else by_default
         scores[name]["warnings"].update(str(w.message) for w in caught)
         decoded = as_images(decoded)
-        for metric, score in IMAGE_METRICS.items():
+        for metric, score in metrics.items():
             scores[name][metric].extend(score(reference, decoded))
         scores[name]["latent_mse_db"].extend(latent_mse_db(z[i].numpy(), latent[i].numpy()) for i in range(len(x)))
         switched = psnr_db(reference, as_images(by_default.image)) if switched_to else scores[name]["psnr_db"][-len(x):]
@@ -91,11 +93,11 @@ def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Te
         scores[name]["switched_to"].extend([switched_to] * len(x))
 
 
-def _rows(scores: dict, point: dict, images: int, genie: bool) -> list[dict]:
+def _rows(scores: dict, point: dict, images: int, genie: bool, metrics: dict) -> list[dict]:
     """One result row per receiver: the point's keys and the means of its scores."""
     rows = []
     for name, s in scores.items():
-        row = {"receiver": name, **point, **{metric: float(np.mean(s[metric])) for metric in IMAGE_METRICS},
+        row = {"receiver": name, **point, **{metric: float(np.mean(s[metric])) for metric in metrics},
                "latent_mse_db": float(10 * np.log10(np.mean(10 ** (np.array(s["latent_mse_db"]) / 10)))),
                "images": images, "genie": genie}
         switched = [b for b in s["switched_to"] if b]
@@ -108,15 +110,15 @@ def _rows(scores: dict, point: dict, images: int, genie: bool) -> list[dict]:
     return rows
 
 
-def _new_scores(receivers: dict) -> dict:
-    return {name: {**{metric: [] for metric in IMAGE_METRICS}, "latent_mse_db": [], "switched_psnr_db": [],
+def _new_scores(receivers: dict, metrics: dict) -> dict:
+    return {name: {**{metric: [] for metric in metrics}, "latent_mse_db": [], "switched_psnr_db": [],
                    "switched_to": [], "warnings": set()}
             for name in receivers}
 
 
 def _merged(parts: list[dict]) -> dict:
     """Per-receiver scores of several batches, concatenated in the given order."""
-    merged = _new_scores(parts[0])
+    merged = {name: {key: set() if key == "warnings" else [] for key in scores} for name, scores in parts[0].items()}
     for part in parts:
         for name, scores in part.items():
             for key, values in scores.items():
@@ -149,7 +151,8 @@ def _batch_scores(senders, receivers, x, coded, start, snr_db, channel, options,
     """Per-image scores of every receiver for the images ``x`` (the sweep's images from
     ``start`` on), sent as one payload per transmitter; ``coded[transmitter]``: the same images
     padded to that transmitter's multiple."""
-    scores = _new_scores(receivers)
+    metrics = image_metrics(options.lpips)
+    scores = _new_scores(receivers, metrics)
     for transmitter, names in by_transmitter(receivers).items():
         with torch.no_grad():
             sent, reference = senders[transmitter].encode(coded[transmitter])
@@ -164,7 +167,7 @@ def _batch_scores(senders, receivers, x, coded, start, snr_db, channel, options,
                 rx = _per_image(flat, symbols.shape)
                 snr_used = link["snr_db_est"] if link["snr_db_est"] is not None else snr_db
             obs = LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_used)
-            _score({n: receivers[n] for n in names}, obs, x, reference, scores)
+            _score({n: receivers[n] for n in names}, obs, x, reference, scores, metrics)
     return scores
 
 
@@ -181,7 +184,8 @@ def _interfered_batch_scores(codec, interferer, receivers, x, others, start, snr
     the PHY with a synchronous interferer (the receivers told the estimated SNR and SINR), or
     with ``genie`` at symbol level with perfect CSI. ``codec``, ``interferer``: the two users' transmitters.
     Returns (per-image scores, the SINR estimate or ``None`` with ``genie``)."""
-    scores = _new_scores(receivers)
+    metrics = image_metrics(options.lpips)
+    scores = _new_scores(receivers, metrics)
     with torch.no_grad():
         z, _ = codec.encode(x)
         signal, interference = latent_to_symbols(z), latent_to_symbols(interferer.encode(others)[0])
@@ -198,7 +202,7 @@ def _interfered_batch_scores(codec, interferer, receivers, x, others, start, snr
             snr_used = snr_db if link["snr_db_est"] is None else link["snr_db_est"]
             sinr_used = estimate = sinr_of(snr_used, link["sir_db_est"])
         obs = InterferedObservation.from_interfered(rx, tuple(z.shape[1:]), snr_used, sinr_used)
-        _score(receivers, obs, x, z, scores)
+        _score(receivers, obs, x, z, scores, metrics)
     return scores, estimate
 
 
@@ -234,7 +238,7 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True, workers
             point |= {"sinr_db_est": float(np.mean(estimates)), "interferer_cfo_hz": options.interferer_cfo_hz,
                       "sounding_symbols": options.sounding_symbols}
         scores = _merged([scores for scores, _ in batches])
-        results += compare_point(_rows(scores, point, len(wanted), options.genie), scores)
+        results += compare_point(_rows(scores, point, len(wanted), options.genie, image_metrics(options.lpips)), scores)
     origin = _origin(options, "interference")
     write_sweep(results, options.out, x_key="sinr_db", origin=origin)
     return {"results": results, "provenance": origin}
@@ -274,8 +278,8 @@ def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = W
     results = []
     for (channel, snr_db), batches in zip(points, per_point):
         scores = _merged(batches)
-        results += compare_point(_rows(scores, {"channel": channel, "snr_db": snr_db}, len(images), options.genie),
-                                 scores)
+        point = {"channel": channel, "snr_db": snr_db}
+        results += compare_point(_rows(scores, point, len(images), options.genie, image_metrics(options.lpips)), scores)
     origin = _origin(options, "plain")
     write_sweep(results, options.out, origin=origin)
     return {"results": results, "provenance": origin}
@@ -321,7 +325,7 @@ def write_sweep(results: list[dict], out: Path, x_key: str = "snr_db", origin: d
         writer.writeheader()
         writer.writerows(results)
     (out / "sweep.json").write_text(json.dumps({"results": results, "provenance": origin}, indent=2) + "\n")
-    metrics = (*IMAGE_METRICS, "latent_mse_db")
+    metrics = [*IMAGE_METRICS, *([LPIPS_KEY] if any(LPIPS_KEY in r for r in results) else []), "latent_mse_db"]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 4))
     for metric, ax in zip(metrics, axes):
         line_of = lambda r: (r["receiver"], r["channel"]) + (() if x_key == "snr_db" else (r["snr_db"],))  # noqa: E731

@@ -223,8 +223,8 @@ def radio_choice(args: argparse.Namespace):
 
 def add_receiver_group(p: argparse.ArgumentParser, backend: bool = True, genie: bool = True,
                        channel: bool = False) -> None:
-    """--receivers, --steps, --weights, --no-switch, and where asked --backend, --genie, --channel;
-    --seed comes with --genie (the channel's seed)."""
+    """--receivers, --steps, --weights, --no-switch, --lpips, and where asked --backend, --genie,
+    --channel; --seed comes with --genie (the channel's seed)."""
     group = p.add_argument_group("receivers")
     group.add_argument("--receivers", type=receiver_list, default=(),
                        help="comma list of registered receivers (`diffair receivers`; default: every one with weights "
@@ -237,6 +237,9 @@ def add_receiver_group(p: argparse.ArgumentParser, backend: bool = True, genie: 
                        help="run each diffusion receiver's own method everywhere (default: where its switch table "
                             "expects a loss it hands the frame to the baseline and the report says so; the README's "
                             "'switching' section)")
+    group.add_argument("--lpips", type=EXISTING_FILE, default=None, metavar="WEIGHTS",
+                       help="also score LPIPS (AlexNet, v0.1) with these weights, a safetensors file you make from the "
+                            "published ones (README, 'metrics'; nothing downloads)")
     if channel:
         group.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn", help="which weights")
     if backend:
@@ -252,6 +255,16 @@ def weights_dir(args: argparse.Namespace) -> Path:
     from diffair.models.registry import WEIGHTS_DIR
 
     return args.weights or WEIGHTS_DIR
+
+
+def lpips_column(rows) -> str:
+    """The LPIPS column's header in a printed table of result rows (a dict or list of them), if
+    any row has it (--lpips)."""
+    return f" {'LPIPS':>6}" if any("lpips" in r for r in (rows.values() if isinstance(rows, dict) else rows)) else ""
+
+
+def lpips_cell(row: dict) -> str:
+    return f" {row['lpips']:6.3f}" if "lpips" in row else ""
 
 
 def add_output_group(p: argparse.ArgumentParser, out: Path | None) -> None:

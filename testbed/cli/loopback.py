@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from diffair.testbed.cli.args import (EXISTING_FILE, FINITE, NON_NEGATIVE_INT, add_channel_group, add_monitor_flags,
-                                      add_output_group, add_receiver_group, fmt, weights_dir)
+                                      add_output_group, add_receiver_group, fmt, lpips_cell, lpips_column,
+                                      weights_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
                               out=args.out, weights=weights_dir(args), backend=args.backend,
                               sir_db=args.sir_db, interferer=args.interferer,
                               interferer_image=args.interferer_image, interferer_cfo_hz=args.interferer_cfo_hz,
-                              sounding_symbols=args.sounding_symbols, switch=args.switch)
+                              sounding_symbols=args.sounding_symbols, switch=args.switch, lpips=args.lpips)
     with monitoring(args.monitor, LOOPBACK_RATE_HZ, args.monitor_hold_s) as monitor:
         summary = run_loopback(options, monitor)
     print(json.dumps(summary) if args.json else summary_text(summary, args.out))
@@ -63,14 +64,14 @@ def summary_text(summary: dict, out: Path) -> str:
     lines = [f"{summary['channel']} at {summary['snr_db_true']:g} dB{' (genie)' if summary['genie'] else ''}"
              f"{interference}: {summary['frames_ok']}/{summary['frames_sent']} frames{snr}, CFO estimate "
              f"{fmt(summary['cfo_hz_est'], '.0f')} Hz, {summary['erased_symbols']} erased symbols",
-             f"{'receiver':>10} {'PSNR dB':>8} {'SSIM':>6} {'MS-SSIM':>8} {'VIF':>6} {'latent MSE dB':>14} {'latency ms':>11}  "
-             f"{'vs best baseline':<22} backend"]
+             f"{'receiver':>10} {'PSNR dB':>8} {'SSIM':>6} {'MS-SSIM':>8} {'VIF':>6}{lpips_column(summary['receivers'])} "
+             f"{'latent MSE dB':>14} {'latency ms':>11}  {'vs best baseline':<22} backend"]
     for name, r in summary["receivers"].items():
         versus = f"{r['psnr_gain_db']:+6.2f} dB ({r['best_baseline']})" if "psnr_gain_db" in r else "-"
         if r.get("switched_to"):
             versus = f"switched to {r['switched_to']}"
-        lines.append(f"{name:>10} {r['psnr_db']:8.2f} {r['ssim']:6.3f} {r['ms_ssim']:8.3f} {r['vif']:6.3f} "
-                     f"{r['latent_mse_db']:14.2f} "
+        lines.append(f"{name:>10} {r['psnr_db']:8.2f} {r['ssim']:6.3f} {r['ms_ssim']:8.3f} {r['vif']:6.3f}"
+                     f"{lpips_cell(r)} {r['latent_mse_db']:14.2f} "
                      f"{r['latency_ms']:11.1f}  {versus:<22} {r['backend']} ({r['provider']})")
     for name, r in summary["receivers"].items():
         lines += [f"warning, {name}: {message}" for message in r.get("warnings", [])]

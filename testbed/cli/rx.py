@@ -82,8 +82,8 @@ def report_text(report: dict, sounding_symbols: int) -> str:
                      f"sounding symbols than --sounding-symbols {sounding_symbols}; start rx with the transmitter's")
     for p in report["payloads"]:
         evm = f", EVM {p['evm_db']:.2f} dB" if p.get("evm_db") is not None else ""
-        psnr = "".join(f", {name} {r['psnr_db']:.2f} dB" for name, r in p.get("receivers", {}).items()
-                       if "psnr_db" in r)
+        psnr = "".join(f", {name} {r['psnr_db']:.2f} dB" + (f" (LPIPS {r['lpips']:.3f})" if "lpips" in r else "")
+                       for name, r in p.get("receivers", {}).items() if "psnr_db" in r)
         sir = f", SIR {p['sir_db']:.1f} dB" if "sir_db" in p else ""
         lines.append(f"  payload {p['payload_id']}: {p['frames_received']}/{p['frames_expected']} frames, "
                      f"SNR {p['snr_db']:.1f} dB{sir}, CFO {p['cfo_hz']:.0f} Hz{evm}{psnr}")
@@ -117,6 +117,8 @@ def image_decoding(args: argparse.Namespace):
     from diffair.testbed.rxtx import ImageDecoding
 
     reference = image_or_builtin(args.reference)
+    if args.lpips and reference is None:
+        raise ConfigError(f"--lpips {args.lpips} scores the decoded images against --reference: give one")
     size = _image_size(args, reference)
     if size is None:
         return None
@@ -132,4 +134,4 @@ def image_decoding(args: argparse.Namespace):
     graphs = (args.images_out or Path("reports/rx")) / "graphs"
     receivers = {n: ReceiverRunner(registry.build(n, args.channel, args.steps, weights, scenario, switch=args.switch),
                                    args.backend, graphs) for n in names}
-    return ImageDecoding(receivers, kinds, shapes, size, reference, args.images_out)
+    return ImageDecoding(receivers, kinds, shapes, size, reference, args.images_out, lpips=args.lpips)
