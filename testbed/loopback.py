@@ -291,7 +291,8 @@ def run_loopback(options: LoopbackOptions, monitor=None) -> dict:
 def _timed_decode(receiver: ReceiverRunner, obs: LatentObservation, image: np.ndarray, sent: torch.Tensor,
                   reference: torch.Tensor, metrics: dict) -> tuple[dict, tuple]:
     """One receiver on ``obs``, timed after a warm-up call: its result row (``metrics``: PSNR,
-    SSIM, MS-SSIM, VIF, LPIPS where asked; latent MSE, latency, backend, warnings) and (decoded image ``[H, W, 3]``, latent or None)."""
+    SSIM, MS-SSIM, VIF, LPIPS where asked; latent MSE, latency, backend, warnings) and (decoded
+    image ``[H, W, 3]``, latent or None)."""
     receiver(obs)  # warm-up: the first call pays for allocations (and an ONNX export)
     with warnings.catch_warnings(record=True) as caught:  # e.g. ICDM outside its SINR range
         warnings.simplefilter("always")

@@ -204,8 +204,8 @@ class ImageDecoding:
     PayloadKind each decodes, the latent shape (C, h, w) of each PayloadKind at this image size,
     the image size (height, width; decoded images are cropped to it from the codec's padded
     size), the reference image for PSNR (optional), where decoded PNGs go and the LPIPS weights
-    (optional: LPIPS is scored too, against the reference). Each payload goes to the receivers of its kind (its header says which transmitter
-    sent it)."""
+    (optional: LPIPS is scored too, against the reference). Each payload goes to the receivers of
+    its kind (its header says which transmitter sent it)."""
 
     receivers: dict
     kinds: dict[str, int]

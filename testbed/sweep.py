@@ -69,9 +69,10 @@ class SweepOptions:
 def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Tensor, scores: dict,
            metrics: dict) -> None:
     """Run every receiver on ``obs`` and append per-image scores (``metrics``: PSNR, SSIM, MS-SSIM,
-    VIF, LPIPS where asked) and latent MSE (against the reference latent ``z``, each receiver's own) to ``scores``. The scores are of
-    each receiver's own method; where its switch table (models.switching) hands ``obs`` to a
-    baseline, that decode's PSNR is kept too (``switched_psnr_db``: what a user gets by default)."""
+    VIF, LPIPS where asked) and latent MSE (against the reference latent ``z``, each receiver's
+    own) to ``scores``. The scores are of each receiver's own method; where its switch table
+    (models.switching) hands ``obs`` to a baseline, that decode's PSNR is kept too
+    (``switched_psnr_db``: what a user gets by default)."""
     reference = x.permute(0, 2, 3, 1).numpy()
 
     def as_images(decoded: torch.Tensor) -> np.ndarray:

@@ -66,6 +66,7 @@ def table_text(results: list[dict], out: Path) -> str:
         if "switched_to" in r:
             versus += f"; by default switched to {r['switched_to']}: {r['switched_psnr_gain_db']:+.2f} dB"
         lines.append(f"{r['receiver']:>10} {r['channel']:>8} {r['snr_db']:7.1f} {sinr} {r['psnr_db']:8.2f} "
-                     f"{r['ssim']:6.3f} {r['ms_ssim']:8.3f} {r['vif']:6.3f}{lpips_cell(r)} {r['latent_mse_db']:14.2f}  {versus}"
+                     f"{r['ssim']:6.3f} {r['ms_ssim']:8.3f} {r['vif']:6.3f}{lpips_cell(r)} "
+                     f"{r['latent_mse_db']:14.2f}  {versus}"
                      + (f"  warning: {r['warnings']}" if "warnings" in r else ""))
     return "\n".join(lines + [f"wrote {out}/sweep.csv, sweep.json, sweep.png"])
