@@ -261,7 +261,7 @@ def _seeds(family: str) -> Callable[[], str]:
         interference = "sinr_db" in records[0]
         point = f"Rayleigh SINR (dB), SNR {records[0]['snr_db']:g} dB" if interference else "Rayleigh SNR (dB)"
         lines = [f"| {point} | best baseline (dB) | " + " | ".join(f"seed {s}" for s in seeds)
-                 + " | mean ± std | shipped |", "|---" * (len(seeds) + 5) + "|"]
+                 + " | mean ± std | shipped |", "|---" * (len(seeds) + 4) + "|"]
         for r in records:
             gaps = list(r["gap_db_by_seed"].values())
             mean = sum(gaps) / max(len(gaps), 1)
