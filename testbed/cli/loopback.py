@@ -65,7 +65,8 @@ def summary_text(summary: dict, out: Path) -> str:
              f"{interference}: {summary['frames_ok']}/{summary['frames_sent']} frames{snr}, CFO estimate "
              f"{fmt(summary['cfo_hz_est'], '.0f')} Hz, {summary['erased_symbols']} erased symbols",
              f"{'receiver':>10} {'PSNR dB':>8} {'SSIM':>6} {'MS-SSIM':>8} {'VIF':>6}"
-             f"{lpips_column(summary['receivers'])} {'latent MSE dB':>14} {'latency ms':>11}  {'vs best baseline':<22} backend"]
+             f"{lpips_column(summary['receivers'])} {'latent MSE dB':>14} {'latency ms':>11}  "
+             f"{'vs best baseline':<22} backend"]
     for name, r in summary["receivers"].items():
         versus = f"{r['psnr_gain_db']:+6.2f} dB ({r['best_baseline']})" if "psnr_gain_db" in r else "-"
         if r.get("switched_to"):
