@@ -3,11 +3,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[cpu,sdr,plot,monitor,test]'
+	# HaarPSI (testbed.metrics): piq without its torchvision, which only piq's network metrics use
+	# and whose PyPI build does not load beside the CPU torch
+	$(PY) -m pip install -q --no-deps piq==0.8.0
 	touch $(STAMP)
 
 .PHONY: install demo test bench tables

@@ -9,11 +9,16 @@ torchmetrics (its functional image metrics, in float32), with these small-image 
   enough for them with that window (torchmetrics' size check: from 176 px), else the first scales
   only, as many as the check admits, their weights renormalized to sum to 1 — two scales for a
   32 x 32 CIFAR-10 image, four for 128 px; negative contrast terms are clipped at 0 ("relu").
-- VIF, pixel domain (Sheikh & Bovik, IEEE TIP 2006): a perceptual metric with no learned weights
-  (piq's HaarPSI / GMSD would need torchvision, whose PyPI build does not load beside the pinned
-  torch). It needs 41 x 41 px: smaller images (CIFAR-10) are scored upscaled 2x by pixel
-  repetition, reference and estimate alike, so their figures compare with each other, not with
-  a full-size photo's.
+- VIF, pixel domain (Sheikh & Bovik, IEEE TIP 2006), no learned weights. It needs 41 x 41 px:
+  smaller images (CIFAR-10) are scored upscaled 2x by pixel repetition, reference and estimate
+  alike, so their figures compare with each other, not with a full-size photo's.
+- HaarPSI (Reisenhofer et al., Signal Processing: Image Communication 2018), a perceptual metric
+  with no learned weights, from piq (its defaults: 3 Haar scales, 2x subsampling, C = 30,
+  alpha = 4.2), 1 for a perfect copy, from 16 x 16 px (piq's size check). On a 32 x 32
+  CIFAR-10 image, subsampled to 16 x 16, the third scale's 8-px wavelet spans half the image:
+  such figures compare with each other, not with a photograph's. piq is installed without its
+  dependencies (Makefile): torchvision serves only piq's network-based metrics, and its PyPI
+  build does not load beside the pinned CPU torch, so only piq's pure-torch modules are loaded.
 - LPIPS (testbed.lpips, AlexNet "lin" v0.1) when the user gives its weights file (``--lpips``):
   nothing downloads; at the image's own size, from 31 x 31 px.
 """
@@ -21,6 +26,9 @@ torchmetrics (its functional image metrics, in float32), with these small-image 
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,13 +99,34 @@ def vif(reference: np.ndarray, estimate: np.ndarray) -> float | np.ndarray:
     return _per_image(visual_information_fidelity(y, x, reduction="none"), reference.ndim == 3)
 
 
+def _piq_module(name: str):
+    """piq's module ``piq.<name>``, loaded without piq/__init__.py, which imports every piq metric
+    and through the network-based ones torchvision (module docstring)."""
+    if "piq" not in sys.modules:
+        spec = importlib.util.find_spec("piq")
+        if spec is None:
+            raise ImportError("HaarPSI needs piq: pip install --no-deps piq==0.8.0 (`make install` does; its "
+                              "torchvision dependency serves only metrics diffair does not use)")
+        sys.modules["piq"] = importlib.util.module_from_spec(spec)  # the package, its __init__ not run
+    return importlib.import_module(f"piq.{name}")
+
+
+def haarpsi(reference: np.ndarray, estimate: np.ndarray) -> float | np.ndarray:
+    """HaarPSI per image (piq, module docstring), 1 for a perfect copy; the estimate is clipped
+    to [0, 1] as displayed (piq refuses values outside). ``[H, W, 3]`` -> a float,
+    ``[N, H, W, 3]`` -> ``[N]``."""
+    scores = _piq_module("haarpsi").haarpsi(_tensor(np.clip(estimate, 0.0, 1.0)), _tensor(reference),
+                                           data_range=1.0, reduction="none")
+    return _per_image(scores, reference.ndim == 3)
+
+
 def latent_mse_db(reference: np.ndarray, estimate: np.ndarray) -> float:
     """MSE per real value in dB, with the latent scaled to unit variance per real value
     (CDDM's MSE_channel convention)."""
     return float(10 * np.log10(np.mean(2.0 * (reference - estimate) ** 2)))
 
 
-IMAGE_METRICS = {"psnr_db": psnr_db, "ssim": ssim, "ms_ssim": ms_ssim, "vif": vif}
+IMAGE_METRICS = {"psnr_db": psnr_db, "ssim": ssim, "ms_ssim": ms_ssim, "vif": vif, "haarpsi": haarpsi}
 """Every report's image scores, by their report key: each takes (reference, estimate) images in
 [0, 1], ``[H, W, 3]`` or ``[N, H, W, 3]``."""
 LPIPS_KEY = "lpips"

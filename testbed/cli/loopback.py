@@ -64,7 +64,7 @@ def summary_text(summary: dict, out: Path) -> str:
     lines = [f"{summary['channel']} at {summary['snr_db_true']:g} dB{' (genie)' if summary['genie'] else ''}"
              f"{interference}: {summary['frames_ok']}/{summary['frames_sent']} frames{snr}, CFO estimate "
              f"{fmt(summary['cfo_hz_est'], '.0f')} Hz, {summary['erased_symbols']} erased symbols",
-             f"{'receiver':>10} {'PSNR dB':>8} {'SSIM':>6} {'MS-SSIM':>8} {'VIF':>6}"
+             f"{'receiver':>10} {'PSNR dB':>8} {'SSIM':>6} {'MS-SSIM':>8} {'VIF':>6} {'HaarPSI':>7}"
              f"{lpips_column(summary['receivers'])} {'latent MSE dB':>14} {'latency ms':>11}  "
              f"{'vs best baseline':<22} backend"]
     for name, r in summary["receivers"].items():
@@ -72,7 +72,7 @@ def summary_text(summary: dict, out: Path) -> str:
         if r.get("switched_to"):
             versus = f"switched to {r['switched_to']}"
         lines.append(f"{name:>10} {r['psnr_db']:8.2f} {r['ssim']:6.3f} {r['ms_ssim']:8.3f} {r['vif']:6.3f}"
-                     f"{lpips_cell(r)} {r['latent_mse_db']:14.2f} "
+                     f" {r['haarpsi']:7.3f}{lpips_cell(r)} {r['latent_mse_db']:14.2f} "
                      f"{r['latency_ms']:11.1f}  {versus:<22} {r['backend']} ({r['provider']})")
     for name, r in summary["receivers"].items():
         lines += [f"warning, {name}: {message}" for message in r.get("warnings", [])]

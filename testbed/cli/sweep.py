@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
 def table_text(results: list[dict], out: Path) -> str:
     """The printed table of a sweep."""
     lines = [f"{'receiver':>10} {'channel':>8} {'SNR dB':>7} {'SINR dB':>8} {'PSNR dB':>8} {'SSIM':>6} "
-             f"{'MS-SSIM':>8} {'VIF':>6}{lpips_column(results)} {'latent MSE dB':>14}  vs best baseline (95% CI)"]
+             f"{'MS-SSIM':>8} {'VIF':>6} {'HaarPSI':>7}{lpips_column(results)} {'latent MSE dB':>14}  "
+             f"vs best baseline (95% CI)"]
     for r in results:
         sinr = f"{r['sinr_db']:8.1f}" if "sinr_db" in r else f"{'-':>8}"
         versus = (f"{r['psnr_gain_db']:+6.2f} dB [{r['psnr_gain_ci95_db'][0]:+.2f}, {r['psnr_gain_ci95_db'][1]:+.2f}] "
@@ -66,7 +67,7 @@ def table_text(results: list[dict], out: Path) -> str:
         if "switched_to" in r:
             versus += f"; by default switched to {r['switched_to']}: {r['switched_psnr_gain_db']:+.2f} dB"
         lines.append(f"{r['receiver']:>10} {r['channel']:>8} {r['snr_db']:7.1f} {sinr} {r['psnr_db']:8.2f} "
-                     f"{r['ssim']:6.3f} {r['ms_ssim']:8.3f} {r['vif']:6.3f}{lpips_cell(r)} "
+                     f"{r['ssim']:6.3f} {r['ms_ssim']:8.3f} {r['vif']:6.3f} {r['haarpsi']:7.3f}{lpips_cell(r)} "
                      f"{r['latent_mse_db']:14.2f}  {versus}"
                      + (f"  warning: {r['warnings']}" if "warnings" in r else ""))
     return "\n".join(lines + [f"wrote {out}/sweep.csv, sweep.json, sweep.png"])

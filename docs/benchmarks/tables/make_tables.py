@@ -135,13 +135,15 @@ def _by_default(row: dict) -> str:
 
 
 FORMATS = {"psnr_db": _db, "latent_mse_db": _db, "ssim": "{:.3f}".format, "ms_ssim": "{:.3f}".format,
-           "vif": "{:.3f}".format}
-LABELS = {"psnr_db": "PSNR", "ssim": "SSIM", "ms_ssim": "MS-SSIM", "vif": "VIF", "latent_mse_db": "latent MSE"}
+           "vif": "{:.3f}".format, "haarpsi": "{:.3f}".format}
+LABELS = {"psnr_db": "PSNR", "ssim": "SSIM", "ms_ssim": "MS-SSIM", "vif": "VIF", "haarpsi": "HaarPSI",
+          "latent_mse_db": "latent MSE"}
 UNITS = {"psnr_db": " (dB)", "latent_mse_db": " (dB)"}
+IMAGE_SCORES = ("psnr_db", "ssim", "ms_ssim", "vif", "haarpsi")
 
 
 def points_table(rows: list[dict], header: str, x_key: str, xs: list, receivers: list[str],
-                 metrics=("psnr_db", "ssim", "ms_ssim", "vif", "latent_mse_db"), gains=(), **where) -> str:
+                 metrics=(*IMAGE_SCORES, "latent_mse_db"), gains=(), **where) -> str:
     """Points as columns (``x_key`` = each of ``xs``), one line per metric with the receivers'
     values joined by " / ", then one line per receiver in ``gains``: its PSNR against the best
     baseline with the paired 95% CI."""
@@ -188,7 +190,8 @@ def _icdm(folder: str, channel: str, sinrs=SINRS, snr_db: float = 20.0) -> Calla
     def render() -> str:
         rows = [r for r in _rows(HERE / folder / "sweep.json") if r["channel"] == channel and r["snr_db"] == snr_db]
         return points_table(rows, f"{channel.capitalize() if channel == 'rayleigh' else 'AWGN'}, SINR (dB)",
-                            "sinr_db", sinrs, ICDM_RECEIVERS, metrics=("latent_mse_db", "psnr_db", "ms_ssim", "vif"),
+                            "sinr_db", sinrs, ICDM_RECEIVERS, metrics=("latent_mse_db", "psnr_db", "ms_ssim", "vif",
+                                                                            "haarpsi"),
                             gains=("icdm",))
     return render
 
@@ -348,7 +351,7 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "seeds_icdm": _seeds("icdm"),
     "icdm_phy_snr10_15": _icdm_by_snr,
     "jscc_awgn": lambda: points_table(_rows(HERE / "jscc_awgn" / "sweep.json"), "AWGN SNR (dB)", "snr_db", SNRS,
-                                      ["jscc"], metrics=("psnr_db", "ssim", "ms_ssim", "vif")),
+                                      ["jscc"], metrics=IMAGE_SCORES),
     "jscc_rayleigh": lambda: points_table(_rows(HERE / "jscc_rayleigh" / "sweep.json"), "Rayleigh SNR (dB)",
                                           "snr_db", SNRS, ["jscc"]),
     "cddm_rayleigh": lambda: points_table(_rows(HERE / "cddm_rayleigh" / "sweep.json"), "Rayleigh SNR (dB)",
@@ -365,10 +368,10 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "icdm_steps": lambda: steps_table(HERE / "icdm_steps", STEPS_ICDM, ["icdm"], ("latent_mse_db", "psnr_db",
                                                                                   "ms_ssim"), "K per prior"),
     "djscc_awgn": lambda: points_table(_rows(HERE / "djscc_awgn" / "sweep.json"), "AWGN SNR (dB)", "snr_db", SNRS,
-                                       ["jscc", "djscc", "djscc-mean"], metrics=("psnr_db", "ssim", "ms_ssim", "vif")),
+                                       ["jscc", "djscc", "djscc-mean"], metrics=IMAGE_SCORES),
     "djscc_rayleigh": lambda: points_table(_rows(HERE / "djscc_rayleigh" / "sweep.json"), "Rayleigh SNR (dB)",
                                            "snr_db", SNRS, ["jscc", "djscc", "djscc-mean"],
-                                           metrics=("psnr_db", "ssim", "ms_ssim", "vif")),
+                                           metrics=IMAGE_SCORES),
     "djscc_steps": lambda: steps_table(HERE / "djscc_steps", STEPS_DJSCC, ["djscc", "djscc-mean"], ("psnr_db",)),
 }
 
