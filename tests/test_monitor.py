@@ -107,8 +107,10 @@ def _browser():
 
 @pytest.mark.browser
 def test_a_real_browser_watches_rx(tmp_path):
-    """A 3-second recording (16 images at 100 kS/s) replayed in real time with --monitor."""
-    assert main(["tx", "--radio", "loopback", "--record", str(tmp_path / "air"), "--image", "--repeat", "16",
+    """A 6-second recording (32 images at 100 kS/s) replayed in real time with --monitor; the
+    browser starts first, so that the page is up before the stream ends (rx warms up in well under
+    a second once an earlier test has loaded its receivers, Chromium may take longer to start)."""
+    assert main(["tx", "--radio", "loopback", "--record", str(tmp_path / "air"), "--image", "--repeat", "32",
                  "--sample-rate-hz", "1e5", "--snr-db", "20", "--json"]) == 0
     port = _free_port()
     result = {}
@@ -121,9 +123,9 @@ def test_a_real_browser_watches_rx(tmp_path):
         except BaseException as error:  # shown in the assertion messages below
             result["error"] = repr(error)
 
+    browser = _browser()
     rx = threading.Thread(target=receive)
     rx.start()
-    browser = _browser()
     try:
         deadline = time.monotonic() + 120
         while rx.is_alive() and time.monotonic() < deadline:  # rx warms its receivers up before it serves
@@ -139,7 +141,7 @@ def test_a_real_browser_watches_rx(tmp_path):
         def frames_ok() -> int:
             return int(browser.find_element("id", "frames_ok").text)
 
-        seen = [frames_ok()]  # the counter as the page shows it, while the 3-second stream plays
+        seen = [frames_ok()]  # the counter as the page shows it, while the 6-second stream plays
         deadline = time.monotonic() + 60
         while rx.is_alive() and len({n for n in seen if n > 0}) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
