@@ -104,7 +104,8 @@ def _children(pid: int) -> list[int]:
 def test_an_elastic_restart_after_a_killed_worker_resumes_from_the_last_checkpoint(images, tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     extra = ("--epochs", "3", "--checkpoint-every-s", "0.01")
-    assert _run(_train(images, whole, *extra, "--resume"), processes=2).returncode == 0
+    uninterrupted = _run(_train(images, whole, *extra, "--resume"), processes=2)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
     launcher = _run(_train(images, killed, *extra, "--resume"), processes=2, restarts=1,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     progress = killed / "checkpoints" / "jscc_awgn_c8.train.json"
