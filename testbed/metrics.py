@@ -99,24 +99,28 @@ def vif(reference: np.ndarray, estimate: np.ndarray) -> float | np.ndarray:
     return _per_image(visual_information_fidelity(y, x, reduction="none"), reference.ndim == 3)
 
 
-def _piq_module(name: str):
-    """piq's module ``piq.<name>``, loaded without piq/__init__.py, which imports every piq metric
-    and through the network-based ones torchvision (module docstring)."""
+def _piq_haarpsi() -> Callable:
+    """piq's ``haarpsi`` function, its module loaded without piq/__init__.py, which imports every
+    piq metric and through the network-based ones torchvision (module docstring). Loaded when
+    this module is imported (rx's warm-up does), not at a stream's first payload."""
     if "piq" not in sys.modules:
         spec = importlib.util.find_spec("piq")
         if spec is None:
             raise ImportError("HaarPSI needs piq: pip install --no-deps piq==0.8.0 (`make install` does; its "
                               "torchvision dependency serves only metrics diffair does not use)")
         sys.modules["piq"] = importlib.util.module_from_spec(spec)  # the package, its __init__ not run
-    return importlib.import_module(f"piq.{name}")
+    return importlib.import_module("piq.haarpsi").haarpsi
+
+
+_PIQ_HAARPSI = _piq_haarpsi()
 
 
 def haarpsi(reference: np.ndarray, estimate: np.ndarray) -> float | np.ndarray:
     """HaarPSI per image (piq, module docstring), 1 for a perfect copy; the estimate is clipped
     to [0, 1] as displayed (piq refuses values outside). ``[H, W, 3]`` -> a float,
     ``[N, H, W, 3]`` -> ``[N]``."""
-    scores = _piq_module("haarpsi").haarpsi(_tensor(np.clip(estimate, 0.0, 1.0)), _tensor(reference),
-                                           data_range=1.0, reduction="none")
+    scores = _PIQ_HAARPSI(_tensor(np.clip(estimate, 0.0, 1.0)), _tensor(reference), data_range=1.0,
+                          reduction="none")
     return _per_image(scores, reference.ndim == 3)
 
 
