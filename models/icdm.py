@@ -125,6 +125,13 @@ def complex_multiply(c: torch.Tensor, v: torch.Tensor, conjugate: bool = False) 
     return torch.cat([c_re * v_re - c_im * v_im, c_re * v_im + c_im * v_re], dim=1)
 
 
+def interference_power(cross: torch.Tensor) -> torch.Tensor:
+    """|W_z|^2 per symbol ``[B, C, H, W]`` (on both of a symbol's channels) from ``cross`` in the
+    latent layout of models.symbols."""
+    cross_re, cross_im = cross.chunk(2, dim=1)
+    return (cross_re.square() + cross_im.square()).repeat(1, 2, 1, 1)
+
+
 def icdm_separate(prior_x: torch.nn.Module, prior_z: torch.nn.Module, y: torch.Tensor, gain: torch.Tensor,
                   thermal_var: torch.Tensor, cross: torch.Tensor, t: torch.Tensor, alpha: torch.Tensor,
                   x_start: torch.Tensor, z_start: torch.Tensor, guidance: torch.Tensor
@@ -140,8 +147,7 @@ def icdm_separate(prior_x: torch.nn.Module, prior_z: torch.nn.Module, y: torch.T
     fold = prior_x.fold  # the chains run on the priors' folded latents (models.denoiser; one patch size)
     y, gain, thermal_var, cross, x_start, z_start = (fold(v) for v in (y, gain, thermal_var, cross, x_start, z_start))
     y = y * 2 ** 0.5  # unit variance per real dimension
-    cross_re, cross_im = cross.chunk(2, dim=1)
-    spread = gain.square() + (cross_re.square() + cross_im.square()).repeat(1, 2, 1, 1)  # W_x^2 + |W_z|^2
+    spread = gain.square() + interference_power(cross)  # W_x^2 + |W_z|^2
 
     def guided(x_t, z_t, k):
         a, s = alpha[k].sqrt(), (1 - alpha[k]).sqrt()
@@ -187,10 +193,39 @@ class GaussianPrior(torch.nn.Module):
     folded = forward
 
 
+class ICDMDecoder(JSCCDecoder):
+    """ICDM's decoder, trained with ICDM in the loop (``diffair train icdm-decoder``,
+    models.training.icdm_decoder): the deep-JSCC decoder reading ICDM's wanted-latent estimate
+    beside the equalized symbols y it came from, with the per-symbol SINR map, so that it learns
+    the sampler's residual errors and never has less to go on than the interference-aware
+    baseline (``jscc-interf``, whose weights it starts from: ``from_baseline``).
+
+    latent, y, sinr_db: ``[B, C, h, w]`` -> image ``[B, 3, 4h, 4w]``."""
+
+    def __init__(self, config: JSCCConfig):
+        super().__init__(config, latents=2)
+
+    def forward(self, latent: torch.Tensor, y: torch.Tensor, sinr_db: torch.Tensor) -> torch.Tensor:
+        return super().forward(torch.cat([latent, y], dim=1), sinr_db)
+
+    @classmethod
+    def from_baseline(cls, baseline: JSCCDecoder) -> "ICDMDecoder":
+        """A decoder that computes exactly what ``baseline`` (a decoder of y and the SINR map)
+        does: its weights, and zero weights on the ICDM latent's input channels."""
+        decoder = cls(baseline.config)
+        state = baseline.state_dict()
+        first = state["layers.0.weight"]  # ConvTranspose2d: [inputs, outputs, 5, 5]
+        state["layers.0.weight"] = torch.cat([torch.zeros_like(first[:baseline.config.channels]), first])
+        decoder.load_state_dict(state)
+        return decoder
+
+
 class ICDMGraph(torch.nn.Module):
     """ICDM's joint sampler (K evaluations per prior, unrolled) and the decoder; the grid t,
-    alpha ``[K]``, the chains' start and the guidance are inputs. The decoder is told the SNR
-    against the noise alone, g^2 / var(w) (the interference is assumed cancelled; measured better
+    alpha ``[K]``, the chains' start and the guidance are inputs. An ``ICDMDecoder`` reads the
+    wanted latent estimate, y and the per-symbol SINR g^2 / (var(w) + |W_z|^2); the paper's
+    decoder (a plain ``JSCCDecoder``: icdm-rt, the ablations) reads the estimate with the SNR
+    against the noise alone, g^2 / var(w) (the interference taken as cancelled; measured better
     than telling it the SINR: +1.3 dB PSNR at SINR 0 dB, docs/icdm.md)."""
 
     inputs = ("y", "gain", "thermal_var", "cross", "t", "alpha", "x_start", "z_start", "guidance")
@@ -204,11 +239,14 @@ class ICDMGraph(torch.nn.Module):
     def forward(self, y, gain, thermal_var, cross, t, alpha, x_start, z_start, guidance):
         latent, _ = icdm_separate(self.prior_x, self.prior_z, y, gain, thermal_var, cross, t, alpha, x_start, z_start,
                                   guidance)
+        if isinstance(self.decoder, ICDMDecoder):
+            return self.decoder(latent, y, snr_map_db(gain, thermal_var + interference_power(cross))), latent
         return self.decoder(latent, snr_map_db(gain, thermal_var)), latent
 
 
 class ICDMReceiver(Receiver):
-    """Two priors sampled jointly, then the wanted user's decoder.
+    """Two priors sampled jointly, then a decoder: ``ICDMDecoder`` (trained with ICDM in the
+    loop) or the paper's, the wanted user's deep-JSCC decoder.
 
     prior_x / prior_z: ``LatentPrior`` networks of the wanted and the interfering codec's
     latents; steps: evaluations per prior (the paper: 40); guidance: a fixed ``Guidance``, or
@@ -218,7 +256,7 @@ class ICDMReceiver(Receiver):
     name = "icdm"
     observation = InterferedObservation
 
-    def __init__(self, prior_x: torch.nn.Module, prior_z: torch.nn.Module, decoder: JSCCDecoder,
+    def __init__(self, prior_x: torch.nn.Module, prior_z: torch.nn.Module, decoder: JSCCDecoder | ICDMDecoder,
                  schedule: NoiseSchedule | None = None, steps: int = 20, guidance: Guidance | None = None,
                  start: str = "zeros", seed: int = 0, channel: str = "rayleigh"):
         super().__init__()
@@ -289,15 +327,28 @@ PRIORS = ("icdm_prior_animals", "icdm_prior_vehicles")
 """The diffusion priors of the wanted (animals) and the interfering (vehicles) latents."""
 
 
+def decoder_name(channel: str) -> str:
+    """The weights stem of ICDM's decoder trained in the loop (``ICDMDecoder``) for ``channel``."""
+    return f"icdm_decoder_{channel}"
+
+
 def _weights(suffix: str = ""):
-    """The codecs and the priors (``suffix`` REALTIME_SUFFIX: the real-time priors)."""
-    return lambda link: (link.codec, ICDM_INTERFERER_CODEC, *(name + suffix for name in PRIORS))
+    """The codecs, the priors (``suffix`` REALTIME_SUFFIX: the real-time priors) and, for the
+    full receiver, its decoder trained in the loop (icdm-rt decodes with the paper's: the codec's)."""
+    def names(link) -> tuple[str, ...]:
+        own_decoder = () if suffix else (decoder_name(link.channel),)
+        return (link.codec, ICDM_INTERFERER_CODEC, *(name + suffix for name in PRIORS), *own_decoder)
+
+    return names
 
 
 def _loader(suffix: str = ""):
     def load(request: LoadRequest) -> ICDMReceiver:
         prior_x, prior_z = (request.weights.load(LatentPrior, DenoiserConfig, name + suffix) for name in PRIORS)
-        decoder = request.weights.load(DeepJSCC, JSCCConfig, request.link.codec).decoder
+        if suffix:
+            decoder = request.weights.load(DeepJSCC, JSCCConfig, request.link.codec).decoder
+        else:
+            decoder = request.weights.load(ICDMDecoder, JSCCConfig, decoder_name(request.link.channel))
         return ICDMReceiver(prior_x, prior_z, decoder, steps=request.steps or 40, channel=request.link.channel).eval()
 
     return load

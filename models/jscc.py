@@ -100,14 +100,17 @@ class JSCCEncoder(nn.Module):
 
 
 class JSCCDecoder(nn.Module):
-    """Received latent ``[B, C, h, w]`` + per-value SNR in dB ``[B, C, h, w]`` -> image ``[B, 3, 4h, 4w]``."""
+    """Received latent ``[B, C, h, w]`` + per-value SNR in dB ``[B, C, h, w]`` -> image ``[B, 3, 4h, 4w]``.
 
-    def __init__(self, config: JSCCConfig):
+    ``latents``: how many latent-shaped inputs the first layer reads (the latent passed in then
+    has ``latents * C`` channels; ICDM's decoder reads two, models.icdm.ICDMDecoder)."""
+
+    def __init__(self, config: JSCCConfig, latents: int = 1):
         super().__init__()
         self.config = config
         f, c = config.filters, config.channels
         self.layers = nn.Sequential(
-            *deconv_prelu(2 * c, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, 16, 2),
+            *deconv_prelu((latents + 1) * c, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, 16, 2),
             nn.ConvTranspose2d(16, 3, 5, 2, 2, output_padding=1), nn.Sigmoid(),
         )
 

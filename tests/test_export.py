@@ -190,17 +190,19 @@ def _randomized(module):
 
 @pytest.mark.parametrize("steps", [2, 10])
 def test_icdm_and_djscc_receiver_graphs_match_torch(nets, tmp_path, steps):
-    """ICDM's unrolled joint sampler and Guo et al.'s receiver export and agree with torch."""
+    """ICDM's unrolled joint sampler (K = 2 with the paper's decoder, K = 10 with its decoder
+    trained in the loop) and Guo et al.'s receiver export and agree with torch."""
     from diffair.models.autoencoder import AutoencoderConfig, SemanticAutoencoder
     from diffair.models.denoiser import LatentPrior
     from diffair.models.djscc import DiffusionJSCCReceiver, DiffusionLink, LinkConfig
-    from diffair.models.icdm import ICDMReceiver
+    from diffair.models.icdm import ICDMDecoder, ICDMReceiver
 
     torch.manual_seed(1)
     codec, _ = nets
     priors = [_randomized(LatentPrior(DenoiserConfig(width=16))) for _ in range(2)]
     link = DiffusionLink(LinkConfig()).eval()
-    icdm = ICDMReceiver(*priors, codec.decoder, steps=steps).eval()
+    decoder = codec.decoder if steps == 2 else _randomized(ICDMDecoder(codec.config)).eval()
+    icdm = ICDMReceiver(*priors, decoder, steps=steps).eval()
     djscc = DiffusionJSCCReceiver(link, _randomized(LatentPrior(DenoiserConfig(8, 16))),
                                   SemanticAutoencoder(AutoencoderConfig(filters=16)), steps=steps).eval()
     graphs = icdm.export_graphs(_latent_shape) + djscc.export_graphs(lambda side: (64, side // 8, side // 8))

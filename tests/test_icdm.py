@@ -12,7 +12,7 @@ from diffair.dsp.errors import ConfigError, ModelError
 from diffair.models.checkpoint import save_weights
 from diffair.models.data import load_images
 from diffair.models.denoiser import DenoiserConfig, LatentPrior
-from diffair.models.icdm import GaussianPrior, Guidance, ICDMReceiver, guidance_for_sinr, lambda_grid
+from diffair.models.icdm import GaussianPrior, Guidance, ICDMDecoder, ICDMReceiver, guidance_for_sinr, lambda_grid
 from diffair.models.interference import interference_amplitude, transmit_interfered
 from diffair.models.jscc import DeepJSCC, JSCCConfig
 from diffair.models.observation import InterferedObservation, LatentObservation
@@ -136,6 +136,7 @@ def test_interference_sweep_runs_and_reports(tmp_path):
         save_weights(DeepJSCC(JSCCConfig(filters=16)), JSCCConfig(filters=16), weights, name)
     for name in ("animals", "vehicles"):
         save_weights(LatentPrior(DenoiserConfig(width=16)), DenoiserConfig(width=16), weights, f"icdm_prior_{name}")
+    save_weights(ICDMDecoder(JSCCConfig(filters=16)), JSCCConfig(filters=16), weights, "icdm_decoder_rayleigh")
     images = np.random.default_rng(0).integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
     np.savez(tmp_path / "d.npz", x_test=images, y_test=np.array([2, 0] * 6, dtype=np.uint8))
     options = SweepOptions(data=tmp_path / "d.npz", limit=4, snr_db=(20.0,), sinr_db=(0.0, 12.0),
@@ -161,3 +162,30 @@ def test_a_missing_interference_prior_is_named(tmp_path):
             (tmp_path / f"{name}{suffix}").write_bytes((WEIGHTS_DIR / f"{name}{suffix}").read_bytes())
     with pytest.raises(ModelError, match="icdm_prior_vehicles"):
         build("icdm", "rayleigh", weights_dir=tmp_path, scenario="interference")
+
+
+def test_icdm_decoder_starts_as_its_baseline_and_reads_the_sinr_of_the_observation():
+    """ICDMDecoder.from_baseline computes exactly what the jscc-interf decoder computes (zero
+    weights on ICDM's latent), and ICDM's graph hands it y and the per-symbol SINR map that the
+    observation's noise_var (thermal + |W_z|^2) gives."""
+    from diffair.models.icdm import ICDMGraph, interference_power
+    from diffair.models.symbols import snr_map_db
+
+    torch.manual_seed(0)
+    baseline = DeepJSCC(JSCCConfig()).decoder.eval()
+    decoder = ICDMDecoder.from_baseline(baseline).eval()
+    _, obs = _observation("rayleigh")
+    latent = torch.randn_like(obs.y)
+    sinr = snr_map_db(obs.gain, obs.noise_var)
+    with torch.no_grad():
+        assert torch.allclose(decoder(latent, obs.y, sinr), baseline(obs.y, sinr), atol=1e-6)
+        decoder.layers[0].weight[:16] += 0.01  # once trained, the latent counts
+        assert (decoder(latent, obs.y, sinr) - baseline(obs.y, sinr)).abs().max() > 1e-3
+    assert torch.allclose(obs.thermal_var + interference_power(obs.cross), obs.noise_var, rtol=1e-5)
+
+    prior = GaussianPrior()
+    receiver = ICDMReceiver(prior, GaussianPrior(), decoder, steps=10, channel="rayleigh").eval()
+    with torch.no_grad():
+        image, estimate = ICDMGraph(prior, GaussianPrior(), decoder)(**receiver.inputs(obs))
+        assert torch.allclose(image, decoder(estimate, obs.y, sinr), atol=1e-5)
+        assert torch.allclose(receiver(obs).image, image, atol=1e-5)

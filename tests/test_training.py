@@ -111,3 +111,44 @@ def test_the_mmse_baseline_trains_on_held_out_validation_and_decodes_y_as_it_is(
         image = mmse(obs).image
         assert torch.allclose(image, after.decoder(obs.y, snr_map_db(obs.gain, obs.noise_var)))
         assert not torch.allclose(image, plain(obs).image)
+
+
+def test_icdm_decoder_trains_with_icdm_in_the_loop_from_its_baseline_and_resumes_from_its_cached_passes(tmp_path,
+                                                                                                         capsys):
+    """`train icdm-decoder` runs the shipped ICDM receiver over each training batch, caches its
+    outputs per pass, starts from jscc-interf's decoder and writes an ICDMDecoder that loads back;
+    a resumed run reads the cached passes instead of sampling again."""
+    from diffair.models.icdm import ICDMDecoder
+    from diffair.models.registry import WEIGHTS_DIR
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    for name in ("jscc_rayleigh_c16", "jscc_vehicles_c16", "icdm_prior_animals", "icdm_prior_vehicles",
+                 "jscc_interf_awgn"):
+        for suffix in (".safetensors", ".json"):
+            (weights / f"{name}{suffix}").write_bytes((WEIGHTS_DIR / f"{name}{suffix}").read_bytes())
+    rng = np.random.default_rng(0)
+    data = tmp_path / "labelled.npz"
+    np.savez(data, x_train=rng.integers(0, 256, (120, 32, 32, 3), dtype=np.uint8), y_train=np.arange(120) % 10,
+             x_test=rng.integers(0, 256, (10, 32, 32, 3), dtype=np.uint8), y_test=np.arange(10))
+    out = tmp_path / "run"
+    command = ["train", "icdm-decoder", "--data", str(data), "--out", str(out), "--channel", "awgn", "--jscc",
+               str(weights / "jscc_rayleigh_c16.safetensors"), "--json"]
+    assert main(command + ["--epochs", "1"]) != 0
+    assert "needs --interferer" in capsys.readouterr().err
+    command += ["--interferer", str(weights / "jscc_vehicles_c16.safetensors")]
+    assert main(command + ["--epochs", "1"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert report["epochs"] == 1 and report["steps"] == 2  # 2 passes over 72 - 7 held-out animals: 130, batch 128
+    record = json.loads((out / "checkpoints" / "icdm_decoder_awgn.train.json").read_text())["history"][0]
+    assert {"val_psnr_db_jscc_interf", "val_psnr_db_icdm_paper_decoder", "val_psnr_db_icdm"} <= set(record)
+    passes = sorted((out / "checkpoints").glob("icdm_decoder_awgn.pass*.safetensors"))
+    assert [p.name for p in passes] == ["icdm_decoder_awgn.pass0.safetensors", "icdm_decoder_awgn.pass1.safetensors"]
+    written = [p.stat().st_mtime_ns for p in passes]
+    decoder = load_model(ICDMDecoder, JSCCConfig, out, "icdm_decoder_awgn")
+    assert decoder.layers[0].in_channels == 48  # ICDM's latent, y and the SINR map, 16 channels each
+    assert decoder.layers[0].weight[:16].abs().max() > 0  # the latent's weights moved off their zero start
+
+    assert main(command + ["--epochs", "2", "--resume"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["epochs"] == 2
+    assert [p.stat().st_mtime_ns for p in passes] == written

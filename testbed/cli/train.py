@@ -38,7 +38,7 @@ def weights_name(value: str) -> str:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model from a data path (resumable)")
     p.add_argument("model", choices=["jscc", "jscc-mmse", "jscc-interf", "cddm", "cddm-decoder", "icdm",
-                                          "djscc"])
+                                          "icdm-decoder", "djscc"])
     p.add_argument("--stage", choices=["autoencoder", "prior", "link"], default="link",
                    help="djscc: which of the three stages (in this order; link: for --channel)")
     p.add_argument("--data", type=EXISTING, required=True, help="a CIFAR-style .npz or a folder of images")
@@ -50,12 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", choices=CHANNEL_TYPES, default="awgn")
     p.add_argument("--channels", type=COUNT, default=16, help="jscc: latent channels C (16 = ratio 1/6)")
     p.add_argument("--jscc", type=EXISTING_FILE, default=None,
-                   help="jscc-mmse, jscc-interf, cddm, icdm: the frozen codec's .safetensors")
+                   help="jscc-mmse, jscc-interf, cddm, icdm, icdm-decoder: the frozen codec's .safetensors")
     p.add_argument("--interferer", type=EXISTING_FILE, default=None,
-                   help="jscc-interf: the interferer's codec (.safetensors; ICDM's scenario: "
+                   help="jscc-interf, icdm-decoder: the interferer's codec (.safetensors; ICDM's scenario: "
                         "models/weights/jscc_vehicles_c16.safetensors)")
     p.add_argument("--init", type=EXISTING_FILE, default=None, help="jscc: start from these weights; cddm-decoder: start the decoder from this codec's "
-                        "(.safetensors, e.g. the jscc-mmse baseline's)")
+                        "(.safetensors, e.g. the jscc-mmse baseline's); icdm-decoder: from this jscc-interf codec's "
+                        "(default the shipped one)")
     p.add_argument("--classes", type=_class_list, default=None,
                    help="jscc, icdm: train only on these labels, e.g. 0,1,8,9 (CIFAR-10's vehicles)")
     p.add_argument("--name", type=weights_name, default=None, help="jscc, icdm, cddm-decoder: weights name (default jscc_<channel>_c<channels>, "
@@ -137,13 +138,20 @@ def _train(args: argparse.Namespace, control):
         return stages[args.stage](options)
     if args.jscc is None:
         raise ConfigError(f"train {args.model} needs --jscc PATH.safetensors (the frozen codec, with its .json beside)")
+    if args.model in ("jscc-interf", "icdm-decoder") and args.interferer is None:
+        raise ConfigError(f"train {args.model} needs --interferer PATH.safetensors (the interferer's codec, "
+                          "e.g. models/weights/jscc_vehicles_c16.safetensors)")
+    if args.model == "icdm-decoder":
+        from diffair.models.training.icdm_decoder import TrainICDMDecoderOptions, train_icdm_decoder
+
+        return train_icdm_decoder(TrainICDMDecoderOptions(
+            data=args.data, out=args.out, jscc=args.jscc, interferer=args.interferer, weights=args.jscc.parent,
+            channel=args.channel, init=args.init, epochs=args.epochs, seed=args.seed, threads=args.threads,
+            control=control, **extra))
     if args.model in ("jscc-mmse", "jscc-interf"):
         from diffair.models.training.baseline import TrainMMSEOptions, train_mmse_decoder
 
         if args.model == "jscc-interf":
-            if args.interferer is None:
-                raise ConfigError("train jscc-interf needs --interferer PATH.safetensors (the interferer's codec, "
-                                  "e.g. models/weights/jscc_vehicles_c16.safetensors)")
             extra |= {"interferer": args.interferer, "snr_min_db": 10.0, "val_snr_db": 20.0}
         return train_mmse_decoder(TrainMMSEOptions(data=args.data, out=args.out, jscc=args.jscc, channel=args.channel,
                                                    epochs=args.epochs, seed=args.seed, threads=args.threads,

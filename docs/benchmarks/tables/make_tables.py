@@ -246,11 +246,15 @@ def _ablation() -> str:
                         (("djscc-mean-k0", "djscc-mean"), "same, started at the upsampler's mean (djscc-mean)")):
         lines.append(f"| {label} | AWGN 10 dB | {joined(pair, 'psnr_db', snr_db=10.0)} | "
                      f"{joined(pair, 'ms_ssim', ms, snr_db=10.0)} |")
-    for sinr in (0.0, 10.0):
-        pair = ("icdm-one-prior", "icdm")
-        lines.append(f"| ICDM, one learned prior (the interferer's replaced by the exact Gaussian one) / two | Rayleigh "
-                     f"20 dB, SINR {sinr:g} dB | {joined(pair, 'psnr_db', sinr_db=sinr)} (jscc "
-                     f"{_db(value('jscc', 'psnr_db', sinr_db=sinr))}) | {joined(pair, 'ms_ssim', ms, sinr_db=sinr)} |")
+    icdm = ("icdm-one-prior", "icdm-paper-decoder", "icdm")
+    for channel, label in (("rayleigh", "Rayleigh"), ("awgn", "AWGN")):
+        for sinr in (0.0, 10.0):
+            where = {"channel": channel, "sinr_db": sinr}
+            lines.append(f"| ICDM, one learned prior (the interferer's replaced by the exact Gaussian one) / two, both "
+                         f"with the paper's decoder / two with its decoder trained in the loop | {label} 20 dB, SINR "
+                         f"{sinr:g} dB | {joined(icdm, 'psnr_db', **where)} (jscc-interf "
+                         f"{_db(value('jscc-interf', 'psnr_db', **where))}, jscc {_db(value('jscc', 'psnr_db', **where))}) "
+                         f"| {joined(icdm, 'ms_ssim', ms, **where)} |")
     return "\n".join(lines)
 
 
