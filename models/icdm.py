@@ -219,6 +219,17 @@ class ICDMDecoder(JSCCDecoder):
         decoder.load_state_dict(state)
         return decoder
 
+    @classmethod
+    def from_codec(cls, codec_decoder: JSCCDecoder) -> "ICDMDecoder":
+        """A decoder that computes what the paper's decoder (``codec_decoder``, a decoder of a
+        latent and an SNR map) does on ICDM's estimate: its weights, and zero weights on y."""
+        decoder = cls(codec_decoder.config)
+        state = codec_decoder.state_dict()
+        first, c = state["layers.0.weight"], codec_decoder.config.channels  # [latent, SNR map] inputs
+        state["layers.0.weight"] = torch.cat([first[:c], torch.zeros_like(first[:c]), first[c:]])
+        decoder.load_state_dict(state)
+        return decoder
+
 
 class ICDMGraph(torch.nn.Module):
     """ICDM's joint sampler (K evaluations per prior, unrolled) and the decoder; the grid t,

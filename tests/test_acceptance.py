@@ -182,18 +182,24 @@ def test_a_photograph_is_coded_far_better_as_tiles():
 INTERF_BASELINE = WEIGHTS_DIR / "jscc_interf_awgn.safetensors"
 
 
+ICDM_DEFAULT_TABLE = {  # README, icdm_default: icdm's own method - best baseline (dB), PHY, SNR 20 dB, K = 10
+    ("rayleigh", 0.0): R0, ("rayleigh", 10.0): R10, ("rayleigh", 20.0): R20,
+    ("awgn", 0.0): A0, ("awgn", 10.0): A10, ("awgn", 20.0): A20,
+}
+
+
 @pytest.mark.skipif(not (ICDM.exists() and INTERF_BASELINE.exists()), reason="ICDM's priors and jscc-interf are needed")
-def test_icdm_against_the_interference_aware_decoder(tmp_path):
-    """README, ICDM through the PHY (K = 20, SNR 20 dB, SINR 0 dB, 599 animals): the decoder
-    fine-tuned on interfered symbols (jscc-interf) beats ICDM on AWGN by 3.40 dB, while on
-    Rayleigh ICDM stays 4.81 dB above every baseline (tolerance 0.3 dB)."""
-    rows = run_sweep(SweepOptions(data=DATA, limit=1017, snr_db=(20.0,), sinr_db=(0.0,), channels=("rayleigh", "awgn"),
-                                  receivers=("jscc", "jscc-interf", "icdm"), steps=20, out=tmp_path),
+def test_icdm_holds_the_issue_targets_against_every_baseline(tmp_path):
+    """README, icdm_default (through the PHY, SNR 20 dB, 599 animals, K = 10, the default
+    receivers): ICDM's own method, with its decoder trained in the loop, against the best of
+    jscc, lmmse and jscc-interf (continued with the same training budget) at SINR 0 / 10 / 20 dB on
+    AWGN and Rayleigh: each gain within 0.3 dB of the table, and none below the issue's -0.1 dB."""
+    rows = run_sweep(SweepOptions(data=DATA, limit=1017, snr_db=(20.0,), sinr_db=(0.0, 10.0, 20.0),
+                                  channels=("rayleigh", "awgn"), steps=10, switch=False, out=tmp_path),
                      progress=False)["results"]
-    icdm = {r["channel"]: r for r in rows if r["receiver"] == "icdm"}
-    assert icdm["awgn"]["best_baseline"] == "jscc-interf"
-    assert icdm["awgn"]["psnr_gain_db"] == pytest.approx(-3.40, abs=0.3)
-    assert icdm["rayleigh"]["psnr_gain_db"] == pytest.approx(4.81, abs=0.3)
+    gains = {(r["channel"], r["sinr_db"]): r["psnr_gain_db"] for r in rows if r["receiver"] == "icdm"}
+    assert gains == pytest.approx(ICDM_DEFAULT_TABLE, abs=0.3)
+    assert min(gains.values()) >= -0.1, gains
 
 
 SEED_TABLE = {  # README, training seeds: the PSNR gain over the best baseline by seed, genie Rayleigh

@@ -166,7 +166,8 @@ def test_a_missing_interference_prior_is_named(tmp_path):
 
 def test_icdm_decoder_starts_as_its_baseline_and_reads_the_sinr_of_the_observation():
     """ICDMDecoder.from_baseline computes exactly what the jscc-interf decoder computes (zero
-    weights on ICDM's latent), and ICDM's graph hands it y and the per-symbol SINR map that the
+    weights on ICDM's latent), from_codec what the paper's decoder computes on the latent (zero
+    weights on y), and ICDM's graph hands it y and the per-symbol SINR map that the
     observation's noise_var (thermal + |W_z|^2) gives."""
     from diffair.models.icdm import ICDMGraph, interference_power
     from diffair.models.symbols import snr_map_db
@@ -182,6 +183,9 @@ def test_icdm_decoder_starts_as_its_baseline_and_reads_the_sinr_of_the_observati
         decoder.layers[0].weight[:16] += 0.01  # once trained, the latent counts
         assert (decoder(latent, obs.y, sinr) - baseline(obs.y, sinr)).abs().max() > 1e-3
     assert torch.allclose(obs.thermal_var + interference_power(obs.cross), obs.noise_var, rtol=1e-5)
+    from_codec = ICDMDecoder.from_codec(baseline).eval()  # the paper's decoder on the estimate alone
+    with torch.no_grad():
+        assert torch.allclose(from_codec(latent, obs.y, sinr), baseline(latent, sinr), atol=1e-6)
 
     prior = GaussianPrior()
     receiver = ICDMReceiver(prior, GaussianPrior(), decoder, steps=10, channel="rayleigh").eval()

@@ -5,8 +5,9 @@ trains on them (models.training.baseline: one SNR per batch uniform in [10, 20] 
 uniform in [-5 dB, SNR], random flips), and the trained ICDM receiver (width-64 priors, guidance
 tables) separates each batch, alternately with 10 and 20 evaluations per prior (the receiver's
 default K and the README's). The decoder learns image = D(ICDM's latent, y, SINR map), starting
-from a jscc-interf decoder (``init``, default the shipped one; ``ICDMDecoder.from_baseline``: at
-step 0 it is that baseline).
+(``start``) from a jscc-interf decoder ("baseline": ``init``, default the shipped one;
+``ICDMDecoder.from_baseline``: at step 0 it is that baseline) or from the paper's decoder, the
+wanted codec's ("codec": ``ICDMDecoder.from_codec``: at step 0 it decodes ICDM's estimate alone).
 
 The sampler starts from zeros and is deterministic given the observation, so its outputs are
 computed once per pass over the training images (``passes`` draws of channel, SINR and
@@ -50,7 +51,8 @@ class TrainICDMDecoderOptions:
     .safetensors (the priors ``icdm_prior_animals`` / ``icdm_prior_vehicles`` and the baseline
     ``jscc_interf_<channel>`` validation compares with are read from ``weights``); init: the
     jscc-interf codec (.safetensors) whose decoder the training starts from (None: that
-    baseline's); passes: sampler outputs per training image (module docstring)."""
+    baseline's); start: "baseline" (from ``init``) or "codec" (from the wanted codec's decoder);
+    passes: sampler outputs per training image (module docstring)."""
 
     data: Path
     out: Path
@@ -59,6 +61,7 @@ class TrainICDMDecoderOptions:
     weights: Path
     channel: str = "awgn"
     init: Path | None = None
+    start: str = "baseline"
     epochs: int = 4
     passes: int = 2
     batch: int = 128
@@ -147,8 +150,11 @@ def train_icdm_decoder(options: TrainICDMDecoderOptions) -> TrainReport:
     val_obs = _observe_interfered(codec, interferer, val_images, val_others[pairs], 20.0, 0.0, options.channel,
                                   torch.Generator(device=device).manual_seed(11))
     validation = DecoderExamples.of(receivers[SAMPLER_STEPS[0]], val_obs, val_images)
-    start = baseline if options.init is None else _frozen(options.init, device).decoder
-    decoder = ICDMDecoder.from_baseline(start).to(device)
+    if options.start == "codec":
+        decoder = ICDMDecoder.from_codec(codec.decoder).to(device)
+    else:
+        start = baseline if options.init is None else _frozen(options.init, device).decoder
+        decoder = ICDMDecoder.from_baseline(start).to(device)
     optimizer = torch.optim.AdamW(decoder.parameters(), lr=options.lr, weight_decay=1e-4)
 
     def loss(indices: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

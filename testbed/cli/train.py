@@ -57,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init", type=EXISTING_FILE, default=None, help="jscc: start from these weights; cddm-decoder: start the decoder from this codec's "
                         "(.safetensors, e.g. the jscc-mmse baseline's); icdm-decoder: from this jscc-interf codec's "
                         "(default the shipped one)")
+    p.add_argument("--decoder-start", choices=["baseline", "codec"], default="baseline",
+                   help="icdm-decoder: start from jscc-interf's decoder (--init, default the shipped one) or from the "
+                        "paper's, the --jscc codec's")
     p.add_argument("--classes", type=_class_list, default=None,
                    help="jscc, icdm: train only on these labels, e.g. 0,1,8,9 (CIFAR-10's vehicles)")
     p.add_argument("--name", type=weights_name, default=None, help="jscc, icdm, cddm-decoder: weights name (default jscc_<channel>_c<channels>, "
@@ -146,7 +149,7 @@ def _train(args: argparse.Namespace, control):
 
         return train_icdm_decoder(TrainICDMDecoderOptions(
             data=args.data, out=args.out, jscc=args.jscc, interferer=args.interferer, weights=args.jscc.parent,
-            channel=args.channel, init=args.init, epochs=args.epochs, seed=args.seed, threads=args.threads,
+            channel=args.channel, init=args.init, start=args.decoder_start, epochs=args.epochs, seed=args.seed, threads=args.threads,
             control=control, **extra))
     if args.model in ("jscc-mmse", "jscc-interf"):
         from diffair.models.training.baseline import TrainMMSEOptions, train_mmse_decoder
