@@ -110,7 +110,8 @@ class JSCCDecoder(nn.Module):
         self.config = config
         f, c = config.filters, config.channels
         self.layers = nn.Sequential(
-            *deconv_prelu((latents + 1) * c, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, 16, 2),
+            *deconv_prelu((latents + 1) * c, f, 1), *deconv_prelu(f, f, 1), *deconv_prelu(f, f, 1),
+            *deconv_prelu(f, 16, 2),
             nn.ConvTranspose2d(16, 3, 5, 2, 2, output_padding=1), nn.Sigmoid(),
         )
 

@@ -28,6 +28,7 @@ import torch
 from safetensors.torch import save_file
 from tqdm import tqdm
 
+from diffair.dsp.errors import ConfigError
 from diffair.models.baselines import interference_codec_name
 from diffair.models.checkpoint import load_model, read_tensors
 from diffair.models.data import held_out, load_images, to_tensor_batch
@@ -107,6 +108,8 @@ class DecoderExamples:
 
 def train_icdm_decoder(options: TrainICDMDecoderOptions) -> TrainReport:
     """Train (or resume) and write ``out/icdm_decoder_<channel>.{safetensors,json}``."""
+    if options.start not in ("baseline", "codec"):
+        raise ConfigError(f"icdm-decoder start = {options.start!r}; expected 'baseline' or 'codec'")
     torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
     control, device = options.control, options.control.workers.device
@@ -117,7 +120,8 @@ def train_icdm_decoder(options: TrainICDMDecoderOptions) -> TrainReport:
                  for k in SAMPLER_STEPS}
     wanted = to_tensor_batch(load_images(options.data, "train", limit=control.limit, classes=SIGNAL_CLASSES))
     others = to_tensor_batch(load_images(options.data, "train", limit=control.limit, classes=INTERFERER_CLASSES))
-    (images, val_images), (others, val_others) = held_out(wanted, options.val_count), held_out(others, options.val_count)
+    images, val_images = held_out(wanted, options.val_count)
+    others, val_others = held_out(others, options.val_count)
     name = decoder_name(options.channel)
     cache = Path(options.out) / "checkpoints"
     cache.mkdir(parents=True, exist_ok=True)
@@ -134,8 +138,9 @@ def train_icdm_decoder(options: TrainICDMDecoderOptions) -> TrainReport:
                        mininterval=5, disable=not control.workers.is_main)
         for number, batch in enumerate(batches):
             x = _flipped(images[batch], generator)
-            snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * float(torch.rand(1, generator=generator))
-            sinr = options.sinr_min_db + (snr - options.sinr_min_db) * float(torch.rand(1, generator=generator))
+            draw = torch.rand(2, generator=generator).tolist()
+            snr = options.snr_min_db + (options.snr_max_db - options.snr_min_db) * draw[0]
+            sinr = options.sinr_min_db + (snr - options.sinr_min_db) * draw[1]
             pick = torch.randint(0, len(others), (len(x),), generator=generator, device=device)
             obs = _observe_interfered(codec, interferer, x, _flipped(others[pick], generator), snr, sinr,
                                       options.channel, generator)

@@ -149,8 +149,8 @@ def _train(args: argparse.Namespace, control):
 
         return train_icdm_decoder(TrainICDMDecoderOptions(
             data=args.data, out=args.out, jscc=args.jscc, interferer=args.interferer, weights=args.jscc.parent,
-            channel=args.channel, init=args.init, start=args.decoder_start, epochs=args.epochs, seed=args.seed, threads=args.threads,
-            control=control, **extra))
+            channel=args.channel, init=args.init, start=args.decoder_start, epochs=args.epochs, seed=args.seed,
+            threads=args.threads, control=control, **extra))
     if args.model in ("jscc-mmse", "jscc-interf"):
         from diffair.models.training.baseline import TrainMMSEOptions, train_mmse_decoder
 

@@ -253,7 +253,8 @@ def _ablation() -> str:
             lines.append(f"| ICDM, one learned prior (the interferer's replaced by the exact Gaussian one) / two, both "
                          f"with the paper's decoder / two with its decoder trained in the loop | {label} 20 dB, SINR "
                          f"{sinr:g} dB | {joined(icdm, 'psnr_db', **where)} (jscc-interf "
-                         f"{_db(value('jscc-interf', 'psnr_db', **where))}, jscc {_db(value('jscc', 'psnr_db', **where))}) "
+                         f"{_db(value('jscc-interf', 'psnr_db', **where))}, "
+                         f"jscc {_db(value('jscc', 'psnr_db', **where))}) "
                          f"| {joined(icdm, 'ms_ssim', ms, **where)} |")
     return "\n".join(lines)
 
