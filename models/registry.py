@@ -11,9 +11,11 @@ decoder fine-tuned on MMSE-equalized symbols, models.baselines), ``jscc_interf_<
 twin for ICDM's scenario), ``djscc_link_<channel>`` with the
 channel-independent ``djscc_autoencoder`` and ``djscc_prior`` (Guo et al.). ICDM's scenario has
 its own cast (models.interference): the wanted user's codec ``jscc_rayleigh_c16``, the
-interferer's ``jscc_vehicles_c16`` and the priors ``icdm_prior_animals`` / ``icdm_prior_vehicles``.
+interferer's ``jscc_vehicles_c16``, the priors ``icdm_prior_animals`` / ``icdm_prior_vehicles``
+and ICDM's decoder trained in the loop, ``icdm_decoder_<channel>`` (models.icdm.ICDMDecoder).
 The real-time receivers (``cddm-rt``, ``icdm-rt``, ``djscc-rt``) use the same weights but for
-their diffusion networks, named ``<name>_rt`` (models.denoiser.REALTIME).
+their diffusion networks, named ``<name>_rt`` (models.denoiser.REALTIME); icdm-rt decodes with
+the wanted codec's decoder.
 """
 
 from __future__ import annotations
