@@ -367,7 +367,7 @@ def _loader(suffix: str = ""):
 
 SPEC = ReceiverSpec(
     name="icdm", description="ICDM (Wu et al. 2025): two diffusion priors separate the wanted latent from a "
-                             "synchronous interferer's",
+                             "synchronous interferer's; a decoder trained with them in the loop",
     transmitter="jscc", weights=_weights(), load=_loader(), scenarios=("interference",), default_steps=10)
 RT_SPEC = ReceiverSpec(
     name="icdm-rt", description="ICDM with the real-time priors (width 16, 2 x 2 patches)",
