@@ -198,7 +198,8 @@ class ICDMDecoder(JSCCDecoder):
     models.training.icdm_decoder): the deep-JSCC decoder reading ICDM's wanted-latent estimate
     beside the equalized symbols y it came from, with the per-symbol SINR map, so that it learns
     the sampler's residual errors and never has less to go on than the interference-aware
-    baseline (``jscc-interf``, whose weights it starts from: ``from_baseline``).
+    baseline ``jscc-interf``. Training starts from that baseline's weights (``from_baseline``;
+    the AWGN decoder) or from the paper's decoder (``from_codec``; the Rayleigh one).
 
     latent, y, sinr_db: ``[B, C, h, w]`` -> image ``[B, 3, 4h, 4w]``."""
 
