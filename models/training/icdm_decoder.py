@@ -21,7 +21,7 @@ re-trained) and of this one.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
@@ -89,21 +89,23 @@ class DecoderExamples:
     @classmethod
     def of(cls, receiver: ICDMReceiver, obs: InterferedObservation, image: torch.Tensor) -> "DecoderExamples":
         with torch.no_grad():
-            return cls(receiver.denoise(obs), obs.y, snr_map_db(obs.gain, obs.noise_var), image)
+            return cls(receiver.denoise(obs), obs.y, obs.snr_map_db, image)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
     @classmethod
     def concatenated(cls, parts: list["DecoderExamples"]) -> "DecoderExamples":
-        return cls(*(torch.cat([getattr(p, key) for p in parts]) for key in ("latent", "y", "sinr_db", "image")))
+        return cls(**{key: torch.cat([p.tensors()[key] for p in parts]) for key in parts[0].tensors()})
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
-        save_file({key: getattr(self, key).contiguous() for key in ("latent", "y", "sinr_db", "image")}, str(tmp))
+        save_file({key: value.contiguous() for key, value in self.tensors().items()}, str(tmp))
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> "DecoderExamples":
-        tensors = read_tensors(path)
-        return cls(tensors["latent"], tensors["y"], tensors["sinr_db"], tensors["image"])
+        return cls(**read_tensors(path))
 
 
 def train_icdm_decoder(options: TrainICDMDecoderOptions) -> TrainReport:
