@@ -9,6 +9,7 @@ takes the GPU of its ``LOCAL_RANK``.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,6 +110,21 @@ def workers(device: str = "cpu", timeout_s: float = 600.0) -> Iterator[Workers]:
                                 timeout=timedelta(seconds=timeout_s))
     try:
         yield place
+        if started_here:
+            _release_group_users()
+            dist.barrier()  # no rank drops its connections while another still talks
     finally:
         if started_here:
+            _release_group_users()
             dist.destroy_process_group()
+
+
+def _release_group_users() -> None:
+    """Free the DistributedDataParallel wrappers the block built while the group still lives.
+
+    A DDP wrapper sits in a reference cycle, so it outlives the function that made it until
+    the cyclic collector runs; freed after ``destroy_process_group`` (at interpreter exit, say)
+    its reducer takes the gloo group down with it and the process aborts now and then
+    ("terminate called without an active exception", SIGABRT).
+    """
+    gc.collect()
