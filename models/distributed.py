@@ -123,8 +123,9 @@ def _release_group_users() -> None:
     """Free the DistributedDataParallel wrappers the block built while the group still lives.
 
     A DDP wrapper sits in a reference cycle, so it outlives the function that made it until
-    the cyclic collector runs; freed after ``destroy_process_group`` (at interpreter exit, say)
-    its reducer takes the gloo group down with it and the process aborts now and then
-    ("terminate called without an active exception", SIGABRT).
+    the cyclic collector runs; freed after ``destroy_process_group`` (at interpreter exit, say),
+    the gloo group it still holds goes down late and the process aborted now and then
+    ("terminate called without an active exception", SIGABRT: 2 of 18 two-rank runs of a small
+    DDP script here; 0 of 36 with this collection first).
     """
     gc.collect()
