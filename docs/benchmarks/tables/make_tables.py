@@ -55,6 +55,7 @@ def _script(script: str, out: str) -> str:
 
 JOBS: dict[str, list[str]] = {  # in this order: the switch tables first, the sweeps report what they do
     "switch": [_script("switch/measure.py", "tables/switch.txt")],
+    "cddm_estimate": [_script("cddm_estimate/run.py", "cddm_estimate/estimate.txt")],
     "jscc_awgn": [_sweep("--snr-db 0,5,10,15,20 --channel awgn --receivers jscc --genie", "jscc_awgn")],
     "jscc_rayleigh": [_sweep("--snr-db 0,5,10,15,20 --channel rayleigh --receivers jscc --genie", "jscc_rayleigh")],
     "cddm_rayleigh": [_sweep("--snr-db 0,5,10,15,20 --channel rayleigh --receivers jscc,jscc-mmse,cddm --genie "
@@ -346,7 +347,22 @@ def _photos() -> str:
     return "\n".join(lines)
 
 
+def _cddm_estimate() -> str:
+    """A decoder given CDDM's estimate beside y, against the same with an input withheld
+    (docs/benchmarks/cddm_estimate)."""
+    rows = json.loads((ROOT / "docs/benchmarks/cddm_estimate/estimate.json").read_text())["rows"]
+    arms = list(rows[0]["psnr_db"])
+    lines = ["| Rayleigh SNR (dB), genie | " + " | ".join(arms) + " | both, from y − y (95% CI) |",
+             "|---" * (len(arms) + 2) + "|"]
+    for row in rows:
+        low, high = row["ci95"]
+        gain = f"{row['both_from_y_minus_y_db']:+.2f} ({low:+.2f} … {high:+.2f})".replace("-", "−")
+        lines.append(f"| {row['snr_db']:g} | " + " | ".join(_db(row["psnr_db"][a]) for a in arms) + f" | {gain} |")
+    return "\n".join(lines)
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "cddm_estimate": _cddm_estimate,
     "photos": _photos,
     "icdm_default": _icdm_default,
     "switch": _switch_tables,

@@ -1,0 +1,170 @@
+"""Why CDDM stays level with jscc-mmse (issue 17): does CDDM's denoised latent tell a decoder
+anything that the equalized symbols y and their SNR map do not? An experiment.
+
+ICDM's decoder gained from reading ICDM's estimate beside y (README, ICDM): there the sampler
+brings what y alone lacks, the interferer's learned prior. CDDM's sampler starts from y and
+uses no other observation, so its estimate is a function of y and the channel; if an MSE-trained
+decoder reading y is already (near) the best function of them, the estimate adds nothing. The
+test: the two-input decoder ICDM uses (models.icdm.ICDMDecoder: latent estimate, y, SNR map),
+trained with the shipped CDDM (K = 10) in the loop, against the same decoder trained the same
+way with one of its inputs withheld (zeros), all from the shipped weights:
+
+* y:              jscc-mmse's decoder (the strongest baseline), the estimate withheld;
+* estimate:       CDDM's stage-3 decoder, y withheld (CDDM's own method, trained further);
+* both, from y:   jscc-mmse's decoder plus zero weights on the estimate (``from_baseline``);
+* both, from CDDM: CDDM's stage-3 decoder plus zero weights on y (``from_codec``).
+
+Training: ``TRAIN_IMAGES`` CIFAR-10 training images drawn at random (the last 1,000 of the
+split left out), random flips, one Rayleigh SNR per batch of 256 uniform in [0, 20] dB (CDDM's
+range), genie CSI; CDDM's estimates computed once; then ``EPOCHS`` epochs per arm (AdamW 2e-4,
+cosine, batch 128, seed 0), no checkpoint selection. Evaluation: the 1,017 lossless CIFAR-10
+test images at Rayleigh 5 / 10 / 15 dB, genie, paired bootstrap 95% CIs per image.
+
+    .venv/bin/python docs/benchmarks/cddm_estimate/run.py [DATA_DIR] > docs/benchmarks/cddm_estimate/estimate.txt
+
+About 11 minutes on this machine's two cores.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from diffair.models.checkpoint import load_model
+from diffair.models.data import held_out, load_images, to_tensor_batch
+from diffair.models.denoiser import DenoiserConfig, LatentUNet
+from diffair.models.icdm import ICDMDecoder
+from diffair.models.jscc import DeepJSCC, JSCCConfig
+from diffair.models.provenance import file_sha256, provenance
+from diffair.models.receivers import CDDMReceiver
+from diffair.models.registry import WEIGHTS_DIR
+from diffair.models.training.cddm import _observe
+from diffair.testbed.baselines import paired_ci95
+
+TRAIN_IMAGES, EPOCHS, BATCH, LR, SEED = 20_000, 3, 128, 2e-4, 0
+SNRS_DB = (5.0, 10.0, 15.0)
+WEIGHTS = {"codec": "jscc_rayleigh_c16", "denoiser": "cddm_denoiser_rayleigh", "cddm": "cddm_codec_rayleigh",
+           "baseline": "jscc_mmse_rayleigh"}
+ARMS = {"y": ("baseline", "estimate"), "estimate": ("cddm", "y"), "both, from y": ("baseline", None),
+        "both, from CDDM": ("cddm", None)}
+"""arm -> (the decoder it starts from, the input it is denied)."""
+
+
+@dataclass
+class Examples:
+    """What the decoders read and must return, ``[N, ...]``: CDDM's estimate, y, the SNR map
+    (dB), the sent image."""
+
+    estimate: torch.Tensor
+    y: torch.Tensor
+    snr_map_db: torch.Tensor
+    image: torch.Tensor
+
+    def inputs(self, index, denied: str | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        estimate, y = self.estimate[index], self.y[index]
+        return (torch.zeros_like(estimate) if denied == "estimate" else estimate,
+                torch.zeros_like(y) if denied == "y" else y, self.snr_map_db[index])
+
+
+@torch.no_grad()
+def observe(codec, cddm: CDDMReceiver, images: torch.Tensor, snr_db: float, generator) -> Examples:
+    """``images`` through the codec's encoder, the genie Rayleigh symbol channel and CDDM."""
+    parts = []
+    for x in images.split(256):
+        obs, _ = _observe(codec.encoder(x), torch.full((len(x),), snr_db), "rayleigh", generator)
+        parts.append((cddm.denoise(obs), obs.y, obs.snr_map_db, x))
+    return Examples(*(torch.cat(column) for column in zip(*parts)))
+
+
+def training_examples(codec, cddm: CDDMReceiver, images: torch.Tensor) -> Examples:
+    generator = torch.Generator().manual_seed(SEED)
+    chosen = images[torch.randperm(len(images), generator=generator)[:TRAIN_IMAGES]]
+    parts = []
+    for x in tqdm(chosen.split(256), desc="CDDM sampling the training images", mininterval=5):
+        flipped = x.flip(-1) if torch.rand(1, generator=generator).item() < 0.5 else x
+        snr_db = 20.0 * torch.rand(1, generator=generator).item()
+        parts.append(observe(codec, cddm, flipped, snr_db, generator))
+    return Examples(*(torch.cat([getattr(p, key.name) for p in parts]) for key in fields(Examples)))
+
+
+def train(start: ICDMDecoder, examples: Examples, denied: str | None, label: str) -> ICDMDecoder:
+    torch.manual_seed(SEED)
+    optimizer = torch.optim.AdamW(start.parameters(), lr=LR, weight_decay=1e-4)
+    count = len(examples.image)
+    total, step = EPOCHS * math.ceil(count / BATCH), 0
+    with tqdm(total=total, desc=f"training: {label}", mininterval=5) as bar:
+        for _ in range(EPOCHS):
+            for index in torch.randperm(count).split(BATCH):
+                for group in optimizer.param_groups:
+                    group["lr"] = LR * 0.5 * (1 + math.cos(math.pi * step / total))
+                loss = (start(*examples.inputs(index, denied)) - examples.image[index]).square().mean()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                step += 1
+                bar.update()
+    return start.eval()
+
+
+@torch.no_grad()
+def psnr_per_image(decoder, examples: Examples, denied: str | None) -> np.ndarray:
+    out = torch.cat([decoder(*examples.inputs(index, denied)) for index in torch.arange(len(examples.image)).split(256)])
+    return (10 * torch.log10(1 / (out - examples.image).square().flatten(1).mean(1))).numpy()
+
+
+def main(data_dir: Path) -> dict:
+    torch.set_num_threads(2)
+    started = time.time()
+    codec = load_model(DeepJSCC, JSCCConfig, WEIGHTS_DIR, WEIGHTS["codec"]).eval()
+    decoders = {key: load_model(DeepJSCC, JSCCConfig, WEIGHTS_DIR, WEIGHTS[key]).decoder.eval()
+                for key in ("cddm", "baseline")}
+    denoiser = load_model(LatentUNet, DenoiserConfig, WEIGHTS_DIR, WEIGHTS["denoiser"]).eval()
+    cddm = CDDMReceiver(denoiser, decoders["cddm"], steps=10).eval()
+    train_archive = data_dir / "cifar10" / "cifar10_jpeg_q75_60k.npz"
+    test_archive = data_dir / "cifar10" / "cifar10_lossless_subset.npz"
+    training = training_examples(codec, cddm, held_out(to_tensor_batch(load_images(train_archive, "train")), 1000)[0])
+    test_images = to_tensor_batch(load_images(test_archive, "test"))
+    tests = {snr: observe(codec, cddm, test_images, snr, torch.Generator().manual_seed(11)) for snr in SNRS_DB}
+    scores = {snr: {"jscc-mmse (shipped)": psnr_per_image(lambda e, y, m: decoders["baseline"](y, m), t, None),
+                    "cddm (shipped)": psnr_per_image(lambda e, y, m: decoders["cddm"](e, m), t, None)}
+              for snr, t in tests.items()}
+    for arm, (start, denied) in ARMS.items():
+        begin = ICDMDecoder.from_baseline if start == "baseline" else ICDMDecoder.from_codec
+        decoder = train(begin(decoders[start]), training, denied, arm)
+        for snr, t in tests.items():
+            scores[snr][arm] = psnr_per_image(decoder, t, denied)
+    rows = []
+    for snr, by_arm in scores.items():
+        gain = by_arm["both, from y"] - by_arm["y"]
+        rows.append({"snr_db": snr, "psnr_db": {arm: float(v.mean()) for arm, v in by_arm.items()},
+                     "both_from_y_minus_y_db": float(gain.mean()), "ci95": paired_ci95(gain)})
+    weights = {stem: file_sha256(WEIGHTS_DIR / f"{stem}.safetensors") for stem in WEIGHTS.values()}
+    return {"rows": rows, "train_images": TRAIN_IMAGES, "epochs": EPOCHS, "seconds": time.time() - started,
+            "provenance": provenance(SEED, weights, test_archive)}
+
+
+def report(result: dict) -> str:
+    """One line per SNR (the README's table is rendered from estimate.json by make_tables.py)."""
+    lines = []
+    for row in result["rows"]:
+        arms = ", ".join(f"{arm} {value:.2f}" for arm, value in row["psnr_db"].items())
+        low, high = row["ci95"]
+        lines.append(f"Rayleigh {row['snr_db']:g} dB: {arms}; both, from y - y {row['both_from_y_minus_y_db']:+.3f} "
+                     f"dB (95% CI {low:+.3f} ... {high:+.3f})")
+    return "\n".join(lines + [f"{result['seconds']:.0f} s"])
+
+
+if __name__ == "__main__":
+    data = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DIFFAIR_DATA", "../shared/data"))
+    outcome = main(data)
+    (Path(__file__).parent / "estimate.json").write_text(json.dumps(outcome, indent=1))
+    print(report(outcome))
