@@ -351,13 +351,14 @@ def _cddm_estimate() -> str:
     """A decoder given CDDM's estimate beside y, against the same with an input withheld
     (docs/benchmarks/cddm_estimate)."""
     rows = json.loads((ROOT / "docs/benchmarks/cddm_estimate/estimate.json").read_text())["rows"]
-    arms = list(rows[0]["psnr_db"])
-    lines = ["| Rayleigh SNR (dB), genie | " + " | ".join(arms) + " | both, from y − y (95% CI) |",
-             "|---" * (len(arms) + 2) + "|"]
+    arms, both = list(rows[0]["psnr_db"]), ("both, from y", "both, from CDDM")
+    lines = ["| Rayleigh SNR (dB), genie | " + " | ".join(arms) + " | "
+             + " | ".join(f"{arm} − y (95% CI)" for arm in both) + " |", "|---" * (len(arms) + 3) + "|"]
     for row in rows:
-        low, high = row["ci95"]
-        gain = f"{row['both_from_y_minus_y_db']:+.2f} ({low:+.2f} … {high:+.2f})".replace("-", "−")
-        lines.append(f"| {row['snr_db']:g} | " + " | ".join(_db(row["psnr_db"][a]) for a in arms) + f" | {gain} |")
+        gains = [f"{g['gain_db']:+.2f} ({g['ci95'][0]:+.2f} … {g['ci95'][1]:+.2f})".replace("-", "−")
+                 for g in (row["over_y"][arm] for arm in both)]
+        lines.append(f"| {row['snr_db']:g} | " + " | ".join(_db(row["psnr_db"][a]) for a in arms) + " | "
+                     + " | ".join(gains) + " |")
     return "\n".join(lines)
 
 
