@@ -70,6 +70,37 @@ def test_ddp_training_writes_one_weights_set_and_reports_two_ranks(images, tmp_p
     assert sorted(Path(w).name for w in report["weights"]) == written
 
 
+TEARDOWN_PROBE = """
+import gc, json, weakref
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from diffair.models.distributed import workers
+
+gc.disable()  # the wrapper's reference cycle is then freed by no one but workers()
+alive_at_destroy = []
+destroy = dist.destroy_process_group
+dist.destroy_process_group = lambda: (alive_at_destroy.append(wrapper() is not None), destroy())
+with workers("cpu"):
+    model = torch.nn.Linear(4, 2)
+    wrapper = weakref.ref(DistributedDataParallel(model))
+print(json.dumps({"alive": alive_at_destroy}))
+"""
+
+
+def test_a_rank_frees_its_ddp_wrapper_before_the_process_group_goes(tmp_path):
+    """A DDP wrapper (a reference cycle) freed after destroy_process_group aborted workers now
+    and then at exit (SIGABRT, models/distributed.py); workers() collects it first."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(TEARDOWN_PROBE)
+    done = subprocess.run([str(BIN / "torchrun"), "--standalone", "--nproc-per-node=2", str(probe)], text=True,
+                          capture_output=True, timeout=240, check=False,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert [r["alive"] for r in reports] == [[False], [False]]
+
+
 def test_a_resumed_ddp_run_equals_an_uninterrupted_one(images, tmp_path):
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     done = _run(_train(images, whole), processes=2)
