@@ -108,24 +108,18 @@ def workers(device: str = "cpu", timeout_s: float = 600.0) -> Iterator[Workers]:
             torch.cuda.set_device(place.device)
         dist.init_process_group("nccl" if place.device.type == "cuda" else "gloo",
                                 timeout=timedelta(seconds=timeout_s))
+    completed = False
     try:
         yield place
-        if started_here:
-            _release_group_users()
-            dist.barrier()  # no rank drops its connections while another still talks
+        completed = True
     finally:
         if started_here:
-            _release_group_users()
+            # A DistributedDataParallel wrapper sits in a reference cycle, so it outlives the
+            # function that made it until the cyclic collector runs; freed after the group (at
+            # interpreter exit, say), the gloo group it holds went down late and the process
+            # aborted now and then ("terminate called without an active exception", SIGABRT: 2 of
+            # 18 two-rank runs of a small DDP script here; 0 of 36 with this collection first).
+            gc.collect()
+            if completed:  # no rank drops its connections while another still talks
+                dist.barrier()
             dist.destroy_process_group()
-
-
-def _release_group_users() -> None:
-    """Free the DistributedDataParallel wrappers the block built while the group still lives.
-
-    A DDP wrapper sits in a reference cycle, so it outlives the function that made it until
-    the cyclic collector runs; freed after ``destroy_process_group`` (at interpreter exit, say),
-    the gloo group it still holds goes down late and the process aborted now and then
-    ("terminate called without an active exception", SIGABRT: 2 of 18 two-rank runs of a small
-    DDP script here; 0 of 36 with this collection first).
-    """
-    gc.collect()

@@ -33,7 +33,6 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +48,9 @@ from diffair.models.provenance import file_sha256, provenance
 from diffair.models.receivers import CDDMReceiver
 from diffair.models.registry import WEIGHTS_DIR
 from diffair.models.training.cddm import _observe
+from diffair.models.training.icdm_decoder import DecoderExamples
+from diffair.models.training.jscc import psnr_db
+from diffair.models.training.loop import descend
 from diffair.testbed.baselines import paired_ci95
 
 TRAIN_IMAGES, EPOCHS, BATCH, LR, SEED = 20_000, 3, 128, 2e-4, 0
@@ -60,33 +62,26 @@ ARMS = {"y": ("baseline", "estimate"), "estimate": ("cddm", "y"), "both, from y"
 """arm -> (the decoder it starts from, the input it is denied)."""
 
 
-@dataclass
-class Examples:
-    """What the decoders read and must return, ``[N, ...]``: CDDM's estimate, y, the SNR map
-    (dB), the sent image."""
-
-    estimate: torch.Tensor
-    y: torch.Tensor
-    snr_map_db: torch.Tensor
-    image: torch.Tensor
-
-    def inputs(self, index, denied: str | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        estimate, y = self.estimate[index], self.y[index]
-        return (torch.zeros_like(estimate) if denied == "estimate" else estimate,
-                torch.zeros_like(y) if denied == "y" else y, self.snr_map_db[index])
+def inputs(examples: DecoderExamples, index, denied: str | None) -> tuple[torch.Tensor, ...]:
+    """The decoder's inputs (CDDM's estimate, y, the SNR map) for the examples ``index``, the
+    ``denied`` one ("estimate" or "y") replaced by zeros."""
+    estimate, y = examples.latent[index], examples.y[index]
+    return (torch.zeros_like(estimate) if denied == "estimate" else estimate,
+            torch.zeros_like(y) if denied == "y" else y, examples.sinr_db[index])
 
 
-@torch.no_grad()
-def observe(codec, cddm: CDDMReceiver, images: torch.Tensor, snr_db: float, generator) -> Examples:
-    """``images`` through the codec's encoder, the genie Rayleigh symbol channel and CDDM."""
+def observe(codec, cddm: CDDMReceiver, images: torch.Tensor, snr_db: float, generator) -> DecoderExamples:
+    """``images`` through the codec's encoder, the genie Rayleigh symbol channel and CDDM (the
+    "SINR" map of these examples is the SNR map: there is no interferer)."""
     parts = []
     for x in images.split(256):
-        obs, _ = _observe(codec.encoder(x), torch.full((len(x),), snr_db), "rayleigh", generator)
-        parts.append((cddm.denoise(obs), obs.y, obs.snr_map_db, x))
-    return Examples(*(torch.cat(column) for column in zip(*parts)))
+        with torch.no_grad():
+            obs, _ = _observe(codec.encoder(x), torch.full((len(x),), snr_db), "rayleigh", generator)
+        parts.append(DecoderExamples.of(cddm, obs, x))
+    return DecoderExamples.concatenated(parts)
 
 
-def training_examples(codec, cddm: CDDMReceiver, images: torch.Tensor) -> Examples:
+def training_examples(codec, cddm: CDDMReceiver, images: torch.Tensor) -> DecoderExamples:
     generator = torch.Generator().manual_seed(SEED)
     chosen = images[torch.randperm(len(images), generator=generator)[:TRAIN_IMAGES]]
     parts = []
@@ -94,10 +89,10 @@ def training_examples(codec, cddm: CDDMReceiver, images: torch.Tensor) -> Exampl
         flipped = x.flip(-1) if torch.rand(1, generator=generator).item() < 0.5 else x
         snr_db = 20.0 * torch.rand(1, generator=generator).item()
         parts.append(observe(codec, cddm, flipped, snr_db, generator))
-    return Examples(*(torch.cat([getattr(p, key.name) for p in parts]) for key in fields(Examples)))
+    return DecoderExamples.concatenated(parts)
 
 
-def train(start: ICDMDecoder, examples: Examples, denied: str | None, label: str) -> ICDMDecoder:
+def train(start: ICDMDecoder, examples: DecoderExamples, denied: str | None, label: str) -> ICDMDecoder:
     torch.manual_seed(SEED)
     optimizer = torch.optim.AdamW(start.parameters(), lr=LR, weight_decay=1e-4)
     count = len(examples.image)
@@ -107,19 +102,16 @@ def train(start: ICDMDecoder, examples: Examples, denied: str | None, label: str
             for index in torch.randperm(count).split(BATCH):
                 for group in optimizer.param_groups:
                     group["lr"] = LR * 0.5 * (1 + math.cos(math.pi * step / total))
-                loss = (start(*examples.inputs(index, denied)) - examples.image[index]).square().mean()
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+                descend(optimizer, (start(*inputs(examples, index, denied)) - examples.image[index]).square().mean())
                 step += 1
                 bar.update()
     return start.eval()
 
 
 @torch.no_grad()
-def psnr_per_image(decoder, examples: Examples, denied: str | None) -> np.ndarray:
-    out = torch.cat([decoder(*examples.inputs(index, denied)) for index in torch.arange(len(examples.image)).split(256)])
-    return (10 * torch.log10(1 / (out - examples.image).square().flatten(1).mean(1))).numpy()
+def psnr_per_image(decoder, examples: DecoderExamples, denied: str | None) -> np.ndarray:
+    out = torch.cat([decoder(*inputs(examples, index, denied)) for index in torch.arange(len(examples.image)).split(256)])
+    return psnr_db((out - examples.image).square().flatten(1).mean(1)).numpy()
 
 
 def main(data_dir: Path) -> dict:
