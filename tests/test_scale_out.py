@@ -71,7 +71,7 @@ def test_ddp_training_writes_one_weights_set_and_reports_two_ranks(images, tmp_p
 
 
 TEARDOWN_PROBE = """
-import gc, json, weakref
+import gc, json, os, sys, weakref
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -84,7 +84,9 @@ dist.destroy_process_group = lambda: (alive_at_destroy.append(wrapper() is not N
 with workers("cpu"):
     model = torch.nn.Linear(4, 2)
     wrapper = weakref.ref(DistributedDataParallel(model))
-print(json.dumps({"alive": alive_at_destroy}))
+report = os.path.join(sys.argv[1], f"rank{os.environ['RANK']}.json")  # one file each: ranks share stdout
+with open(report, "w") as file:
+    json.dump({"alive": alive_at_destroy}, file)
 """
 
 
@@ -93,11 +95,11 @@ def test_a_rank_frees_its_ddp_wrapper_before_the_process_group_goes(tmp_path):
     and then at exit (SIGABRT, models/distributed.py); workers() collects it first."""
     probe = tmp_path / "probe.py"
     probe.write_text(TEARDOWN_PROBE)
-    done = subprocess.run([str(BIN / "torchrun"), "--standalone", "--nproc-per-node=2", str(probe)], text=True,
-                          capture_output=True, timeout=240, check=False,
+    done = subprocess.run([str(BIN / "torchrun"), "--standalone", "--nproc-per-node=2", str(probe), str(tmp_path)],
+                          text=True, capture_output=True, timeout=240, check=False,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
-    reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    reports = [json.loads((tmp_path / f"rank{rank}.json").read_text()) for rank in (0, 1)]
     assert [r["alive"] for r in reports] == [[False], [False]]
 
 
