@@ -17,13 +17,14 @@ way with one of its inputs withheld (zeros), all from the shipped weights:
 Training: ``TRAIN_IMAGES`` CIFAR-10 training images drawn at random (the last 1,000 of the
 split left out), random flips, one Rayleigh SNR per batch of 256 uniform in [0, 20] dB (CDDM's
 range), genie CSI; CDDM's estimates computed once; then ``EPOCHS`` epochs per arm (AdamW 2e-4,
-cosine, batch 128, seed 0), no checkpoint selection. Evaluation: the 1,017 lossless CIFAR-10
+cosine, batch 128, seed 0), no checkpoint selection; each arm's weights are kept in
+models/weights/cddm_estimate/ (``load_arms``; tests/test_acceptance.py re-scores them). Evaluation: the 1,017 lossless CIFAR-10
 test images at Rayleigh 5 / 10 / 15 dB, genie: each arm's PSNR (and the shipped jscc-mmse's and
 CDDM's), and each arm's gain over the y arm with its paired bootstrap 95% CI over the images.
 
     .venv/bin/python docs/benchmarks/cddm_estimate/run.py [DATA_DIR] > docs/benchmarks/cddm_estimate/estimate.txt
 
-About 10 minutes on this machine's two cores (608 s).
+7-10 minutes on this machine's two cores (446 s; 608 s on a slower day).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from diffair.models.checkpoint import load_model
+from diffair.models.checkpoint import load_model, save_weights
 from diffair.models.data import held_out, load_images, to_tensor_batch
 from diffair.models.denoiser import DenoiserConfig, LatentUNet
 from diffair.models.icdm import ICDMDecoder
@@ -60,6 +61,8 @@ WEIGHTS = {"codec": "jscc_rayleigh_c16", "denoiser": "cddm_denoiser_rayleigh", "
 ARMS = {"y": ("baseline", "estimate"), "estimate": ("cddm", "y"), "both, from y": ("baseline", None),
         "both, from CDDM": ("cddm", None)}
 """arm -> (the decoder it starts from, the input it is denied)."""
+ARMS_DIR = WEIGHTS_DIR / "cddm_estimate"
+TEST_ARCHIVE = Path("cifar10") / "cifar10_lossless_subset.npz"
 
 
 def inputs(examples: DecoderExamples, index, denied: str | None) -> tuple[torch.Tensor, ...]:
@@ -114,34 +117,61 @@ def psnr_per_image(decoder, examples: DecoderExamples, denied: str | None) -> np
     return psnr_db((out - examples.image).square().flatten(1).mean(1)).numpy()
 
 
-def main(data_dir: Path) -> dict:
-    torch.set_num_threads(2)
-    started = time.time()
+def shipped() -> tuple[DeepJSCC, dict[str, torch.nn.Module], CDDMReceiver]:
+    """The shipped codec (its encoder), the two shipped decoders ("cddm", "baseline") and CDDM (K = 10)."""
     codec = load_model(DeepJSCC, JSCCConfig, WEIGHTS_DIR, WEIGHTS["codec"]).eval()
     decoders = {key: load_model(DeepJSCC, JSCCConfig, WEIGHTS_DIR, WEIGHTS[key]).decoder.eval()
                 for key in ("cddm", "baseline")}
     denoiser = load_model(LatentUNet, DenoiserConfig, WEIGHTS_DIR, WEIGHTS["denoiser"]).eval()
-    cddm = CDDMReceiver(denoiser, decoders["cddm"], steps=10).eval()
-    train_archive = data_dir / "cifar10" / "cifar10_jpeg_q75_60k.npz"
-    test_archive = data_dir / "cifar10" / "cifar10_lossless_subset.npz"
-    training = training_examples(codec, cddm, held_out(to_tensor_batch(load_images(train_archive, "train")), 1000)[0])
-    test_images = to_tensor_batch(load_images(test_archive, "test"))
-    tests = {snr: observe(codec, cddm, test_images, snr, torch.Generator().manual_seed(11)) for snr in SNRS_DB}
-    scores = {snr: {"jscc-mmse (shipped)": psnr_per_image(lambda e, y, m: decoders["baseline"](y, m), t, None),
-                    "cddm (shipped)": psnr_per_image(lambda e, y, m: decoders["cddm"](e, m), t, None)}
-              for snr, t in tests.items()}
+    return codec, decoders, CDDMReceiver(denoiser, decoders["cddm"], steps=10).eval()
+
+
+def load_arms() -> dict[str, ICDMDecoder]:
+    """The trained arms, as ``main`` saved them under ``ARMS_DIR``."""
+    return {arm: load_model(ICDMDecoder, JSCCConfig, ARMS_DIR, _stem(arm)) for arm in ARMS}
+
+
+def evaluate(data_dir: Path, arms: dict[str, ICDMDecoder], snrs_db=SNRS_DB) -> list[dict]:
+    """Each arm's PSNR (and the shipped jscc-mmse's and CDDM's) on the 1,017 lossless CIFAR-10
+    test images at genie Rayleigh ``snrs_db``, and each arm's gain over the y arm with its paired
+    bootstrap 95% CI; one row per SNR."""
+    codec, decoders, cddm = shipped()
+    test_images = to_tensor_batch(load_images(data_dir / TEST_ARCHIVE, "test"))
+    rows = []
+    for snr in snrs_db:
+        examples = observe(codec, cddm, test_images, snr, torch.Generator().manual_seed(11))
+        scores = {"jscc-mmse (shipped)": psnr_per_image(lambda e, y, m: decoders["baseline"](y, m), examples, None),
+                  "cddm (shipped)": psnr_per_image(lambda e, y, m: decoders["cddm"](e, m), examples, None)}
+        scores |= {arm: psnr_per_image(decoder, examples, ARMS[arm][1]) for arm, decoder in arms.items()}
+        rows.append({"snr_db": snr, "psnr_db": {arm: float(v.mean()) for arm, v in scores.items()},
+                     "over_y": {arm: {"gain_db": float((v - scores["y"]).mean()),
+                                      "ci95": paired_ci95(v - scores["y"])}
+                                for arm, v in scores.items() if arm != "y"}})
+    return rows
+
+
+def main(data_dir: Path) -> dict:
+    """Train every arm from the shipped weights, save it under ``ARMS_DIR``, evaluate them all."""
+    torch.set_num_threads(2)
+    started = time.time()
+    codec, decoders, cddm = shipped()
+    train_images = to_tensor_batch(load_images(data_dir / "cifar10" / "cifar10_jpeg_q75_60k.npz", "train"))
+    training = training_examples(codec, cddm, held_out(train_images, 1000)[0])
+    arms = {}
     for arm, (start, denied) in ARMS.items():
         begin = ICDMDecoder.from_baseline if start == "baseline" else ICDMDecoder.from_codec
-        decoder = train(begin(decoders[start]), training, denied, arm)
-        for snr, t in tests.items():
-            scores[snr][arm] = psnr_per_image(decoder, t, denied)
-    rows = [{"snr_db": snr, "psnr_db": {arm: float(v.mean()) for arm, v in by_arm.items()},
-             "over_y": {arm: {"gain_db": float((v - by_arm["y"]).mean()), "ci95": paired_ci95(v - by_arm["y"])}
-                        for arm, v in by_arm.items() if arm != "y"}}
-            for snr, by_arm in scores.items()]
+        arms[arm] = train(begin(decoders[start]), training, denied, arm)
+        save_weights(arms[arm], arms[arm].config, ARMS_DIR, _stem(arm))
+    rows = evaluate(data_dir, arms)
     weights = {stem: file_sha256(WEIGHTS_DIR / f"{stem}.safetensors") for stem in WEIGHTS.values()}
+    weights |= {f"cddm_estimate/{_stem(arm)}": file_sha256(ARMS_DIR / f"{_stem(arm)}.safetensors") for arm in ARMS}
     return {"rows": rows, "train_images": TRAIN_IMAGES, "epochs": EPOCHS, "seconds": time.time() - started,
-            "provenance": provenance(SEED, weights, test_archive)}
+            "provenance": provenance(SEED, weights, data_dir / TEST_ARCHIVE)}
+
+
+def _stem(arm: str) -> str:
+    """An arm's weights file stem: "both, from CDDM" -> "both_from_cddm"."""
+    return arm.lower().replace(",", "").replace(" ", "_")
 
 
 def report(result: dict) -> str:
