@@ -31,6 +31,7 @@ import numpy as np
 from diffair.models import djscc, icdm, receivers, registry
 from diffair.models.baselines import MMSEDecoderReceiver
 from diffair.models.contract import LoadRequest, ReceiverSpec, WeightsLoader
+from diffair.models.provenance import file_sha256, provenance
 from diffair.models.receivers import SamplerPlan
 from diffair.testbed.sweep import SweepOptions, run_sweep
 
@@ -114,27 +115,34 @@ RUNS = [  # (what, channel, SNR dB, SINR dB or None, receivers)
 ]
 
 
-def main(data_dir: Path) -> None:
+def measure(data_dir: Path, verbose: bool = False) -> dict:
+    """Every run of ``RUNS`` with the ablated receivers registered: {"records": one per receiver
+    and link, "provenance": the sweeps' weights (the blind twin's included) and data}."""
     data = data_dir / "cifar10" / "cifar10_lossless_subset.npz"
-    records = []
+    records, weights = [], {f"ablation/{f.stem}": file_sha256(f) for f in sorted(BLIND_WEIGHTS.glob("*.safetensors"))}
     with ExitStack() as stack:
         for spec in ABLATIONS:
             stack.enter_context(registry.registered(spec))
         for what, channel, snr_db, sinr_db, names in RUNS:
             options = SweepOptions(data=data, limit=1017, snr_db=snr_db, channels=(channel,), receivers=names,
                                    sinr_db=sinr_db or (), genie=True, out=Path(tempfile.mkdtemp()))
-            rows = run_sweep(options, progress=False)["results"]
-            print(f"\n{what} ({channel}, genie, 1,017 lossless CIFAR-10 test images)")
-            print(f"{'receiver':>15} {'SNR dB':>7} {'SINR dB':>8} {'PSNR dB':>8} {'MS-SSIM':>8} {'latent MSE dB':>14}")
-            for r in rows:
-                sinr = "-" if r.get("sinr_db") is None else f"{r['sinr_db']:g}"
-                print(f"{r['receiver']:>15} {r['snr_db']:>7g} {sinr:>8} {r['psnr_db']:>8.2f} {r['ms_ssim']:>8.3f} "
-                      f"{r['latent_mse_db']:>14.2f}")
+            result = run_sweep(options, progress=False)
+            weights |= result["provenance"]["weights_sha256"]
+            if verbose:
+                print(f"\n{what} ({channel}, genie, 1,017 lossless CIFAR-10 test images)")
+                print(f"{'receiver':>15} {'SNR dB':>7} {'SINR dB':>8} {'PSNR dB':>8} {'MS-SSIM':>8} {'latent MSE dB':>14}")
+            for r in result["results"]:
+                if verbose:
+                    sinr = "-" if r.get("sinr_db") is None else f"{r['sinr_db']:g}"
+                    print(f"{r['receiver']:>15} {r['snr_db']:>7g} {sinr:>8} {r['psnr_db']:>8.2f} {r['ms_ssim']:>8.3f} "
+                          f"{r['latent_mse_db']:>14.2f}")
                 records.append({"ablation": what, **{k: r[k] for k in ("receiver", "channel", "snr_db", "psnr_db",
                                                                       "ms_ssim", "latent_mse_db")},
                                 "sinr_db": r.get("sinr_db")})
-    Path(__file__).with_name("ablation.json").write_text(json.dumps(records, indent=1) + "\n")
+    return {"records": records, "provenance": provenance(SweepOptions.seed, dict(sorted(weights.items())), data)}
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DIFFAIR_DATA", "../shared/data")))
+    outcome = measure(Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DIFFAIR_DATA", "../shared/data")),
+                      verbose=True)
+    Path(__file__).with_name("ablation.json").write_text(json.dumps(outcome, indent=1) + "\n")

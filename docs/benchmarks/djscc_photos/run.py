@@ -25,6 +25,7 @@ from diffair.models import registry, tiling
 from diffair.models.channels import transmit
 from diffair.models.data import load_image, to_tensor_batch
 from diffair.models.observation import LatentObservation
+from diffair.models.provenance import provenance, weights_used
 from diffair.models.symbols import latent_to_symbols
 from diffair.testbed.images import pad_images
 from diffair.testbed.metrics import psnr_db
@@ -68,7 +69,10 @@ def main(data_dir: Path) -> None:
         wins = {way: sum(r[f"djscc-mean_{way}"] > r[f"jscc_{way}"] for r in at) for way in ("whole", "tiles")}
         print(f"mean, {channel} {snr_db:g} dB: " + ", ".join(f"{k} {v:.2f}" for k, v in means.items())
               + f"; djscc-mean above jscc on {wins['whole']} / {wins['tiles']} of {len(at)} photos (whole / tiles)")
-    Path(__file__).with_name("photos.json").write_text(json.dumps(records, indent=1) + "\n")
+    weights = {stem: sha for channel, _ in LINKS for stem, sha in weights_used(("jscc", "djscc-mean"), channel).items()}
+    origin = provenance(None, dict(sorted(weights.items())), data_dir / "kodak24")  # photo i: channel seed i
+    Path(__file__).with_name("photos.json").write_text(json.dumps({"records": records, "provenance": origin}, indent=1)
+                                                       + "\n")
 
 
 if __name__ == "__main__":

@@ -218,7 +218,7 @@ def _baseline_rows() -> str:
 
 def _ablation() -> str:
     """The ablation table from docs/benchmarks/ablation/ablation.json (its run.py)."""
-    records = json.loads((ROOT / "docs/benchmarks/ablation/ablation.json").read_text())
+    records = json.loads((ROOT / "docs/benchmarks/ablation/ablation.json").read_text())["records"]
 
     def value(receiver: str, metric: str, **where) -> float:
         return _pick(records, receiver=receiver, **where)[metric]
@@ -334,7 +334,7 @@ def _icdm_default() -> str:
 
 def _photos() -> str:
     """Kodak, whole through the networks or as 32 x 32 tiles (docs/benchmarks/djscc_photos)."""
-    records = json.loads((ROOT / "docs/benchmarks/djscc_photos/photos.json").read_text())
+    records = json.loads((ROOT / "docs/benchmarks/djscc_photos/photos.json").read_text())["records"]
     keys = ("jscc_whole", "jscc_tiles", "djscc-mean_whole", "djscc-mean_tiles")
     lines = ["| 24 Kodak photos, genie, mean PSNR (dB) | jscc, whole | jscc, tiles | djscc-mean, whole | djscc-mean, "
              "tiles | photos where djscc-mean beats jscc: whole / tiles |", "|---|---|---|---|---|---|"]
