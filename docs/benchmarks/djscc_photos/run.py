@@ -48,18 +48,29 @@ def _decode(name: str, channel: str, snr_db: float, images: torch.Tensor, seed: 
         return receiver(LatentObservation.from_symbols(rx, tuple(sent.shape[1:]), snr_db)).image.clamp(0, 1)
 
 
+KEYS = tuple(f"{name}_{'tiles' if tiled else 'whole'}" for name, tiled in COLUMNS)
+
+
+def photos(data_dir: Path) -> list[Path]:
+    """The 24 Kodak photos in order; photo i's channel is seeded i."""
+    return sorted((data_dir / "kodak24").glob("kodim*.png"))
+
+
+def score_photo(path: Path, seed: int, channel: str, snr_db: float) -> dict[str, float]:
+    """One photo's PSNR (dB) in each of ``KEYS``' ways at one link."""
+    image = load_image(path)
+    x = to_tensor_batch(pad_images(image[None], str(path), tiling.TILE_PX))
+    h, w = image.shape[:2]
+    return {key: psnr_db(image / 255.0, _decode(name, channel, snr_db, x, seed, tiled)[0, :, :h, :w]
+                         .permute(1, 2, 0).numpy()) for key, (name, tiled) in zip(KEYS, COLUMNS)}
+
+
 def main(data_dir: Path) -> None:
-    records = []
-    photos = sorted((data_dir / "kodak24").glob("kodim*.png"))
-    keys = [f"{name}_{'tiles' if tiled else 'whole'}" for name, tiled in COLUMNS]
+    records, keys = [], KEYS
     print(f"{'photo':>12} {'link':>14} " + " ".join(f"{k:>16}" for k in keys))
-    for index, path in enumerate(photos):
-        image = load_image(path)
-        x = to_tensor_batch(pad_images(image[None], str(path), tiling.TILE_PX))
-        h, w = image.shape[:2]
+    for index, path in enumerate(photos(data_dir)):
         for channel, snr_db in LINKS:
-            scores = {key: psnr_db(image / 255.0, _decode(name, channel, snr_db, x, index, tiled)[0, :, :h, :w]
-                                   .permute(1, 2, 0).numpy()) for key, (name, tiled) in zip(keys, COLUMNS)}
+            scores = score_photo(path, index, channel, snr_db)
             records.append({"photo": path.name, "channel": channel, "snr_db": snr_db, **scores})
             print(f"{path.name:>12} {channel + f' {snr_db:g} dB':>14} " + " ".join(f"{scores[k]:>16.2f}" for k in keys),
                   flush=True)
