@@ -45,7 +45,7 @@ def test_whole_phy_within_half_a_db_of_genie(tmp_path):
 
 
 @needs_cddm
-def test_cddm_beats_mmse_only_jscc_on_genie(tmp_path):
+def test_cddm_beats_mmse_only_jscc_on_rayleigh(tmp_path):
     """CDDM (K = 10) over the MMSE-only deep-JSCC receiver, genie Rayleigh: +0.5 dB PSNR or more
     at 10 dB and a latent MSE 0.9 dB lower or more at 15 dB (the CDDM paper's figures)."""
     rows = _genie(tmp_path, (10.0, 15.0), ("jscc", "cddm"))

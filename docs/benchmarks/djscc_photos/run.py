@@ -66,17 +66,17 @@ def score_photo(path: Path, seed: int, channel: str, snr_db: float) -> dict[str,
 
 
 def main(data_dir: Path) -> None:
-    records, keys = [], KEYS
-    print(f"{'photo':>12} {'link':>14} " + " ".join(f"{k:>16}" for k in keys))
+    records = []
+    print(f"{'photo':>12} {'link':>14} " + " ".join(f"{k:>16}" for k in KEYS))
     for index, path in enumerate(photos(data_dir)):
         for channel, snr_db in LINKS:
             scores = score_photo(path, index, channel, snr_db)
             records.append({"photo": path.name, "channel": channel, "snr_db": snr_db, **scores})
-            print(f"{path.name:>12} {channel + f' {snr_db:g} dB':>14} " + " ".join(f"{scores[k]:>16.2f}" for k in keys),
+            print(f"{path.name:>12} {channel + f' {snr_db:g} dB':>14} " + " ".join(f"{scores[k]:>16.2f}" for k in KEYS),
                   flush=True)
     for channel, snr_db in LINKS:
         at = [r for r in records if r["channel"] == channel]
-        means = {k: float(np.mean([r[k] for r in at])) for k in keys}
+        means = {k: float(np.mean([r[k] for r in at])) for k in KEYS}
         wins = {way: sum(r[f"djscc-mean_{way}"] > r[f"jscc_{way}"] for r in at) for way in ("whole", "tiles")}
         print(f"mean, {channel} {snr_db:g} dB: " + ", ".join(f"{k} {v:.2f}" for k, v in means.items())
               + f"; djscc-mean above jscc on {wins['whole']} / {wins['tiles']} of {len(at)} photos (whole / tiles)")
