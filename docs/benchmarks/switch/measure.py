@@ -22,7 +22,7 @@ import numpy as np
 
 from diffair.models import registry
 from diffair.models.data import load_npz
-from diffair.models.provenance import provenance
+from diffair.models.provenance import provenance, weights_used
 from diffair.models.switching import table_path
 from diffair.testbed.sweep import SweepOptions, run_sweep
 
@@ -59,12 +59,12 @@ def measure(validation: Path, scenario: str, channel: str) -> list[dict]:
 def main(data_dir: Path, scenarios: tuple[str, ...] = ("plain", "interference")) -> None:
     data = data_dir / "cifar10" / "cifar10_jpeg_q75_60k.npz"
     validation = validation_archive(data, Path(tempfile.mkdtemp()))
-    origin = provenance(0, {}, data)
     for scenario, key in (("plain", "snr_db"), ("interference", "sinr_db")):
         if scenario not in scenarios:
             continue
         for channel in registry.CHANNELS:
             rows = measure(validation, scenario, channel)
+            origin = provenance(0, weights_used(sorted({r["receiver"] for r in rows}), channel, scenario), data)
             for receiver in RECEIVERS[scenario]:
                 mine = sorted((r for r in rows if r["receiver"] == receiver), key=lambda r: r[key])
                 if not mine:
