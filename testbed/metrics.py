@@ -37,6 +37,8 @@ import torch
 from torchmetrics.functional.image import (multiscale_structural_similarity_index_measure,
                                            structural_similarity_index_measure, visual_information_fidelity)
 
+from diffair.dsp.errors import ConfigError
+
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 SSIM_WINDOW = 11
 VIF_MIN_SIDE = 41
@@ -136,12 +138,17 @@ IMAGE_METRICS = {"psnr_db": psnr_db, "ssim": ssim, "ms_ssim": ms_ssim, "vif": vi
 LPIPS_KEY = "lpips"
 
 
-@functools.lru_cache(maxsize=4)
-def image_metrics(lpips_weights: Path | None = None) -> dict[str, Callable]:
-    """IMAGE_METRICS, and LPIPS under LPIPS_KEY when ``lpips_weights`` (its safetensors file,
+@functools.lru_cache(maxsize=8)
+def image_metrics(lpips_weights: Path | None = None, names: tuple[str, ...] | None = None) -> dict[str, Callable]:
+    """IMAGE_METRICS, or only those of them named in ``names`` (PSNR always: every comparison
+    is of PSNR), and LPIPS under LPIPS_KEY when ``lpips_weights`` (its safetensors file,
     testbed.lpips) is given; loaded once per file. Not to be changed by the caller."""
+    unknown = sorted(set(names or ()) - set(IMAGE_METRICS))
+    if unknown:
+        raise ConfigError(f"unknown image metric(s) {unknown}; expected some of {', '.join(IMAGE_METRICS)}")
+    chosen = {k: f for k, f in IMAGE_METRICS.items() if names is None or k == "psnr_db" or k in names}
     if lpips_weights is None:
-        return IMAGE_METRICS
+        return chosen
     from diffair.testbed.lpips import LPIPS
 
-    return {**IMAGE_METRICS, LPIPS_KEY: LPIPS(lpips_weights)}
+    return {**chosen, LPIPS_KEY: LPIPS(lpips_weights)}

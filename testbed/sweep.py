@@ -64,6 +64,7 @@ class SweepOptions:
     sounding_symbols: int = SOUNDING_SYMBOLS
     switch: bool = True
     lpips: Path | None = None
+    metrics: tuple[str, ...] | None = None  # the image metrics to score (None: all; PSNR always)
 
 
 def _score(receivers: dict, obs: LatentObservation, x: torch.Tensor, z: torch.Tensor, scores: dict,
@@ -152,7 +153,7 @@ def _batch_scores(senders, receivers, x, coded, start, snr_db, channel, options,
     """Per-image scores of every receiver for the images ``x`` (the sweep's images from
     ``start`` on), sent as one payload per transmitter; ``coded[transmitter]``: the same images
     padded to that transmitter's multiple."""
-    metrics = image_metrics(options.lpips)
+    metrics = image_metrics(options.lpips, options.metrics)
     scores = _new_scores(receivers, metrics)
     for transmitter, names in by_transmitter(receivers).items():
         with torch.no_grad():
@@ -185,7 +186,7 @@ def _interfered_batch_scores(codec, interferer, receivers, x, others, start, snr
     the PHY with a synchronous interferer (the receivers told the estimated SNR and SINR), or
     with ``genie`` at symbol level with perfect CSI. ``codec``, ``interferer``: the two users' transmitters.
     Returns (per-image scores, the SINR estimate or ``None`` with ``genie``)."""
-    metrics = image_metrics(options.lpips)
+    metrics = image_metrics(options.lpips, options.metrics)
     scores = _new_scores(receivers, metrics)
     with torch.no_grad():
         z, _ = codec.encode(x)
@@ -239,7 +240,8 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True, workers
             point |= {"sinr_db_est": float(np.mean(estimates)), "interferer_cfo_hz": options.interferer_cfo_hz,
                       "sounding_symbols": options.sounding_symbols}
         scores = _merged([scores for scores, _ in batches])
-        results += compare_point(_rows(scores, point, len(wanted), options.genie, image_metrics(options.lpips)), scores)
+        metrics = image_metrics(options.lpips, options.metrics)
+        results += compare_point(_rows(scores, point, len(wanted), options.genie, metrics), scores)
     origin = _origin(options, "interference")
     write_sweep(results, options.out, x_key="sinr_db", origin=origin)
     return {"results": results, "provenance": origin}
@@ -280,7 +282,8 @@ def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = W
     for (channel, snr_db), batches in zip(points, per_point):
         scores = _merged(batches)
         point = {"channel": channel, "snr_db": snr_db}
-        results += compare_point(_rows(scores, point, len(images), options.genie, image_metrics(options.lpips)), scores)
+        metrics = image_metrics(options.lpips, options.metrics)
+        results += compare_point(_rows(scores, point, len(images), options.genie, metrics), scores)
     origin = _origin(options, "plain")
     write_sweep(results, options.out, origin=origin)
     return {"results": results, "provenance": origin}
@@ -326,7 +329,7 @@ def write_sweep(results: list[dict], out: Path, x_key: str = "snr_db", origin: d
         writer.writeheader()
         writer.writerows(results)
     (out / "sweep.json").write_text(json.dumps({"results": results, "provenance": origin}, indent=2) + "\n")
-    metrics = [*IMAGE_METRICS, *([LPIPS_KEY] if any(LPIPS_KEY in r for r in results) else []), "latent_mse_db"]
+    metrics = [m for m in (*IMAGE_METRICS, LPIPS_KEY) if any(m in r for r in results)] + ["latent_mse_db"]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 4))
     for metric, ax in zip(metrics, axes):
         line_of = lambda r: (r["receiver"], r["channel"]) + (() if x_key == "snr_db" else (r["snr_db"],))  # noqa: E731

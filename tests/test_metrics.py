@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from diffair.testbed.metrics import (IMAGE_METRICS, haarpsi, latent_mse_db, ms_ssim, ms_ssim_scales, psnr_db, ssim,
-                                    vif)
+from diffair.testbed.metrics import (IMAGE_METRICS, haarpsi, image_metrics, latent_mse_db, ms_ssim, ms_ssim_scales,
+                                    psnr_db, ssim, vif)
 
 
 def test_psnr_of_known_noise(rng):
@@ -107,3 +107,16 @@ def test_haarpsi_follows_the_paper(rng, shape):
     for sigma in (0.03, 0.2):
         noisy = np.clip(image + sigma * rng.standard_normal(image.shape), 0, 1)
         assert haarpsi(image, noisy) == pytest.approx(_haarpsi_by_the_paper(image, noisy), abs=1e-4)
+
+
+def test_a_sweep_may_score_only_some_metrics_and_always_psnr():
+    """``--metrics`` (SweepOptions.metrics): the chosen metrics and PSNR, in report order; an
+    unknown name is refused with the names known; the CLI's list is the metrics' own."""
+    from diffair.dsp.errors import ConfigError
+    from diffair.testbed.cli.args import IMAGE_METRIC_NAMES
+
+    assert tuple(IMAGE_METRICS) == IMAGE_METRIC_NAMES
+    assert list(image_metrics(None, ("vif", "ssim"))) == ["psnr_db", "ssim", "vif"]
+    assert list(image_metrics(None, None)) == list(IMAGE_METRICS)
+    with pytest.raises(ConfigError, match=r"unknown image metric\(s\) \['lpips'\]; expected some of psnr_db, ssim"):
+        image_metrics(None, ("lpips",))

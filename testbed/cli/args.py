@@ -78,6 +78,7 @@ def output_file(value: str) -> Path:
 
 
 CHANNEL_TYPES = ("awgn", "rayleigh")  # the registry's CHANNELS, without importing torch to parse
+IMAGE_METRIC_NAMES = ("psnr_db", "ssim", "ms_ssim", "vif", "haarpsi")  # testbed.metrics.IMAGE_METRICS' keys
 FFT_SIZES = (64, 128, 256)
 
 

@@ -114,7 +114,7 @@ def sweep_family(family: Family, data: Path, out: Path) -> dict:
         baselines = [n for n in default_receivers("rayleigh", family.scenario, WEIGHTS_DIR) if n != family.spec.name]
     names = tuple(dict.fromkeys([*baselines, *seeded, family.spec.name]))
     options = SweepOptions(data=data, limit=1017, snr_db=family.snr_db, sinr_db=family.sinr_db,
-                           channels=("rayleigh",), receivers=names, genie=True, out=out)
+                           channels=("rayleigh",), receivers=names, genie=True, out=out, metrics=("psnr_db",))
     return run_sweep(options, progress=False)
 
 

@@ -52,7 +52,7 @@ def measure(validation: Path, scenario: str, channel: str) -> list[dict]:
     options = SweepOptions(data=validation, limit=VALIDATION_IMAGES, channels=(channel,), receivers=tuple(names),
                            genie=True, switch=False, out=Path(tempfile.mkdtemp()),
                            snr_db=(ICDM_SNR_DB,) if interference else SNRS_DB,
-                           sinr_db=SINRS_DB if interference else ())
+                           sinr_db=SINRS_DB if interference else (), metrics=("psnr_db",))
     return run_sweep(options, progress=True)["results"]
 
 
