@@ -19,6 +19,7 @@ from diffair.dsp.packetizer import packetize
 from diffair.dsp.receiver import OfdmReceiver
 from diffair.dsp.transmitter import build_frame, scale_for_tx
 from diffair.dsp.units import complex_gaussian
+from diffair.models.provenance import provenance
 from diffair.radio.loopback import LoopbackRadio
 from diffair.testbed.session import channel_for
 
@@ -61,6 +62,7 @@ def bench_phy(fft_sizes=(64, 128, 256), frames: int = 400, chunk: int = 1 << 18,
         "machine": {"cpu": platform.processor() or platform.machine(), "cores_allowed": len(os.sched_getaffinity(0)),
                     "python": platform.python_version(), "numpy": np.__version__},
         "results": results,
+        "provenance": provenance(0),  # the stream of make_stream(seed=0); no weights, no data read
     }
 
 

@@ -61,3 +61,13 @@ def test_shipped_configs_parse():
             continue
         apply_config(parser, argv)
         assert parser.parse_args(argv).command == command
+
+
+def test_bench_phy_records_where_its_figures_came_from(tmp_path):
+    """bench-phy's JSON carries its provenance: command, commit, the stream's seed (no weights,
+    no data)."""
+    out = tmp_path / "phy.json"
+    assert main(["bench-phy", "--frames", "4", "--out", str(out)]) == 0
+    origin = json.loads(out.read_text())["provenance"]
+    assert origin["seed"] == 0 and origin["weights_sha256"] == {} and origin["data_sha256"] is None
+    assert "bench-phy" in origin["command"] and set(origin) >= {"git_commit", "diffair_version"}

@@ -98,7 +98,9 @@ def test_an_image_goes_over_the_air_and_is_decoded(tmp_path, capsys):
     capsys.readouterr()
     assert main(["rx", "--radio", "sigmf", "--input", str(tmp_path / "air"), "--reference", "--receivers", "jscc",
                  "--images-out", str(tmp_path / "images"), "--backend", "ort", "--json"]) == 0
-    (payload,) = json.loads(capsys.readouterr().out)["payloads"]
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["provenance"]["weights_sha256"]) == {"jscc_awgn_c16"}  # the receiver's codec, read
+    (payload,) = report["payloads"]
     assert payload["receivers"]["jscc"]["provider"] == "CPUExecutionProvider"
     assert payload["complete"] and payload["erased_symbols"] == 0
     assert payload["receivers"]["jscc"]["psnr_db"] > 18

@@ -109,9 +109,11 @@ def test_a_resumed_ddp_run_equals_an_uninterrupted_one(images, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     first = _run(_train(images, parts, "--stop-after-steps", "5"), processes=2)
     assert first.returncode == 0, first.stderr[-2000:]
-    assert json.loads(first.stdout.splitlines()[-1]) | {"wall_s": 0} == {
-        "world_size": 2, "epochs": 0, "steps": 5, "wall_s": 0, "final_loss": pytest.approx(
-            json.loads(first.stdout.splitlines()[-1])["final_loss"]), "weights": [], "stopped": True}
+    report = json.loads(first.stdout.splitlines()[-1])
+    assert report["provenance"]["seed"] == 0 and report["provenance"]["data_sha256"] is not None
+    assert report | {"wall_s": 0, "provenance": None} == {
+        "world_size": 2, "epochs": 0, "steps": 5, "wall_s": 0, "final_loss": pytest.approx(report["final_loss"]),
+        "weights": [], "stopped": True, "provenance": None}
     second = _run(_train(images, parts, "--resume"), processes=2)
     assert second.returncode == 0, second.stderr[-2000:]
     assert "resumed jscc_awgn_c8 at epoch 0 step 5" in second.stderr

@@ -94,6 +94,7 @@ def test_the_mmse_baseline_trains_on_held_out_validation_and_decodes_y_as_it_is(
                  str(codec), "--json"]) == 0
     report = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert report["epochs"] == 1 and report["steps"] == 1  # 96 - 9 held out = 87 images, batch 128
+    assert list(report["provenance"]["weights_sha256"]) == [codec.stem]  # the weights it started from
     record = json.loads((out / "checkpoints" / "jscc_mmse_awgn.train.json").read_text())["history"][0]
     assert {"val_psnr_db_jscc", "val_psnr_db_fine_tuned"} <= set(record)
     before, after = load_model(DeepJSCC, JSCCConfig, out, "jscc_awgn_c8"), load_model(DeepJSCC, JSCCConfig, out,

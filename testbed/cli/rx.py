@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         report = run_rx(radio_choice(args), frame_format(args), None if args.no_reference else args.seed, args.frames,
                         args.duration_s, args.idle_timeout_s, args.record, progress=not args.json, images=images,
                         realtime=args.realtime, monitor=monitor, overwrite=args.force)
+    report["provenance"] = _provenance(args, images)
     write_report(report, args.report)
     print(json.dumps(report) if args.json else report_text(report, args.sounding_symbols))
     if report["samples"] == 0:
@@ -106,6 +107,17 @@ def _image_size(args: argparse.Namespace, reference) -> tuple[int, int] | None:
     if width < 8 or height < 8:
         raise ConfigError(f"--image-size {args.image_size}: sides must be at least 8")
     return height, width
+
+
+def _provenance(args: argparse.Namespace, images) -> dict:
+    """The report's provenance: the seed of the expected payloads (None with --no-reference),
+    the weights of the receivers that decoded images, and the reference image read."""
+    from diffair.models.provenance import provenance, weights_used
+
+    scenario = "interference" if args.sounding_symbols else "plain"
+    weights = {} if images is None else weights_used(images.receivers, args.channel, scenario, weights_dir(args))
+    reference = None if args.reference in (None, "builtin") else Path(args.reference)
+    return provenance(None if args.no_reference else args.seed, weights, reference)
 
 
 def image_decoding(args: argparse.Namespace):

@@ -95,6 +95,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_train)
 
 
+def _provenance(args: argparse.Namespace) -> dict:
+    """A run's provenance: its seed, the sha256 of the weights it started from (--jscc,
+    --interferer, --init) and of its training data."""
+    from diffair.models.provenance import file_sha256, provenance
+
+    started_from = {Path(path).stem: file_sha256(path) for path in (args.jscc, args.interferer, args.init) if path}
+    return provenance(args.seed, started_from, Path(args.data))
+
+
 def run_train(args: argparse.Namespace) -> int:
     from diffair.models.distributed import workers
     from diffair.models.training.loop import RunControl
@@ -106,7 +115,7 @@ def run_train(args: argparse.Namespace) -> int:
         report = _train(args, control)
     if place.is_main:
         if args.json:
-            print(json.dumps(dataclasses.asdict(report)))
+            print(json.dumps({**dataclasses.asdict(report), "provenance": _provenance(args)}))
         else:
             state = "stopped early (--resume goes on)" if report.stopped else "done"
             print(f"{state}: {report.epochs} epoch(s), {report.steps} steps on {report.world_size} process(es) in "
