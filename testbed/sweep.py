@@ -233,6 +233,7 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True, workers
     if per_point is None:
         return {"results": []}
     results = []
+    metrics = image_metrics(options.lpips, options.metrics)
     for (channel, snr_db, sinr_db), batches in zip(points, per_point):
         point = {"channel": channel, "snr_db": snr_db, "sinr_db": sinr_db}
         estimates = [estimate for _, estimate in batches if estimate is not None]
@@ -240,7 +241,6 @@ def run_interference_sweep(options: SweepOptions, progress: bool = True, workers
             point |= {"sinr_db_est": float(np.mean(estimates)), "interferer_cfo_hz": options.interferer_cfo_hz,
                       "sounding_symbols": options.sounding_symbols}
         scores = _merged([scores for scores, _ in batches])
-        metrics = image_metrics(options.lpips, options.metrics)
         results += compare_point(_rows(scores, point, len(wanted), options.genie, metrics), scores)
     origin = _origin(options, "interference")
     write_sweep(results, options.out, x_key="sinr_db", origin=origin)
@@ -279,10 +279,10 @@ def run_sweep(options: SweepOptions, progress: bool = True, workers: Workers = W
     if per_point is None:
         return {"results": []}
     results = []
+    metrics = image_metrics(options.lpips, options.metrics)
     for (channel, snr_db), batches in zip(points, per_point):
         scores = _merged(batches)
         point = {"channel": channel, "snr_db": snr_db}
-        metrics = image_metrics(options.lpips, options.metrics)
         results += compare_point(_rows(scores, point, len(images), options.genie, metrics), scores)
     origin = _origin(options, "plain")
     write_sweep(results, options.out, origin=origin)

@@ -28,7 +28,8 @@ def _genie(tmp_path, snr_db, receivers, steps=10, channel="rayleigh"):
     return {(r["receiver"], r["snr_db"]): r for r in rows}
 
 
-TABLES = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "tables"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+TABLES = BENCHMARKS / "tables"
 
 
 def _as_committed(job: str, rows: list[dict], tolerance_db: float = 0.03) -> None:
@@ -283,7 +284,7 @@ def test_cddms_estimate_tells_a_decoder_nothing_that_y_does_not():
 
 def _script(relative: str, name: str):
     """A benchmark script's module (its receivers and helpers), loaded from docs/benchmarks."""
-    path = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / relative
+    path = BENCHMARKS / relative
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
@@ -293,7 +294,7 @@ def _script(relative: str, name: str):
 KODIM23 = DATA_DIR / "kodak24" / "kodim23.png"
 
 
-PHOTOS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "djscc_photos" / "photos.json"
+PHOTOS = BENCHMARKS / "djscc_photos" / "photos.json"
 
 
 @pytest.mark.skipif(not KODIM23.exists(), reason=f"the Kodak photos {KODIM23.parent} not found")
@@ -485,7 +486,7 @@ def test_the_switch_tables_are_as_shipped(switch_validation, scenario, channel):
             assert max(gains["icdm-rt", sinr] for sinr in (5.0, 10.0, 15.0)) < -20.0
 
 
-SEEDS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "seeds" / "seeds.json"
+SEEDS = BENCHMARKS / "seeds" / "seeds.json"
 
 
 @needs_cddm

@@ -71,3 +71,22 @@ def test_every_table_was_measured_with_the_shipped_weights():
         assert recorded, f"{path.relative_to(ROOT)} records no weights in its provenance"
         stale = sorted(name for name, sha in recorded if sha not in shipped)
         assert not stale, f"{path.relative_to(ROOT)} was measured with weights no longer shipped: {stale}"
+
+
+def _has_provenance(node) -> bool:
+    if isinstance(node, dict):
+        return "provenance" in node or any(_has_provenance(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_has_provenance(value) for value in node)
+    return False
+
+
+def test_every_committed_result_file_records_its_provenance():
+    """Every JSON record under docs/benchmarks (speed benchmarks included) says which command,
+    commit, seed, weights and data made it. Left out: make_tables' timings.json (the wall
+    seconds of each job, whose own result files carry provenance) and the exported graphs'
+    sidecars under */onnx/ (not committed)."""
+    files = [path for path in BENCHMARKS.rglob("*.json") if "onnx" not in path.parts and path.name != "timings.json"]
+    assert len(files) >= 70, f"only {len(files)} result files under docs/benchmarks"
+    missing = [str(path.relative_to(ROOT)) for path in files if not _has_provenance(json.loads(path.read_text()))]
+    assert not missing, f"result files without provenance: {missing}"

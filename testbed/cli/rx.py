@@ -109,13 +109,18 @@ def _image_size(args: argparse.Namespace, reference) -> tuple[int, int] | None:
     return height, width
 
 
+def _scenario(args: argparse.Namespace) -> str:
+    """The link scenario rx decodes for: "interference" (ICDM's) when frames carry sounding
+    symbols, else "plain"."""
+    return "interference" if args.sounding_symbols else "plain"
+
+
 def _provenance(args: argparse.Namespace, images) -> dict:
     """The report's provenance: the seed of the expected payloads (None with --no-reference),
     the weights of the receivers that decoded images, and the reference image read."""
     from diffair.models.provenance import provenance, weights_used
 
-    scenario = "interference" if args.sounding_symbols else "plain"
-    weights = {} if images is None else weights_used(images.receivers, args.channel, scenario, weights_dir(args))
+    weights = {} if images is None else weights_used(images.receivers, args.channel, _scenario(args), weights_dir(args))
     reference = None if args.reference in (None, "builtin") else Path(args.reference)
     return provenance(None if args.no_reference else args.seed, weights, reference)
 
@@ -134,7 +139,7 @@ def image_decoding(args: argparse.Namespace):
     size = _image_size(args, reference)
     if size is None:
         return None
-    scenario = "interference" if args.sounding_symbols else "plain"  # ICDM's scenario
+    scenario = _scenario(args)
     weights = weights_dir(args)
     names = args.receivers or default_receivers(args.channel, scenario, weights)
     shapes, kinds = {}, {}
