@@ -2,7 +2,7 @@
 # "Which receivers keep up" in docs/benchmarks/realtime.md: jscc and the full diffusion receivers
 # (K = 10) through the whole receive pipeline, torch and onnxruntime, at 1 and 4 MS/s, on two
 # threads and on one, and at 32 x 32 and 512 x 512. From the repository root, on an idle machine:
-#   bash docs/benchmarks/bench_rx/full_receivers.sh      (about 10 minutes here)
+#   bash docs/benchmarks/bench_rx/full_receivers.sh      (about 4 minutes here)
 set -euo pipefail
 export PATH="$PWD/.venv/bin:$PATH"
 DATA=${DIFFAIR_DATA:-../shared/data}
